@@ -1,0 +1,120 @@
+"""Diagnostics: one value type for every problem found in a scenario, and its output formats.
+
+A diagnostic prints as ``path:line:col: error[code]: message`` (line and column are 1-based),
+optionally followed by an indented ``hint:`` line. ``--format json`` emits a list of objects.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+__all__ = [
+    "Diagnostic",
+    "Diagnostics",
+    "Severity",
+    "did_you_mean",
+    "render_json",
+    "render_text",
+    "suggest",
+]
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One problem at one place. Ordering sorts by file, line, column, then code."""
+
+    file: str
+    line: int
+    col: int
+    code: str
+    message: str
+    severity: Severity = field(default=Severity.ERROR, compare=False)
+    hint: str | None = field(default=None, compare=False)
+
+    def format(self) -> str:
+        head = f"{self.file}:{self.line}:{self.col}: {self.severity}[{self.code}]: {self.message}"
+        if self.hint:
+            return f"{head}\n    hint: {self.hint}"
+        return head
+
+    def to_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data["severity"] = str(self.severity)
+        return data
+
+
+class Diagnostics:
+    """A collector: add problems as they are found, read them back sorted and de-duplicated."""
+
+    def __init__(self) -> None:
+        self._items: list[Diagnostic] = []
+
+    def add(self, diagnostic: Diagnostic) -> None:
+        self._items.append(diagnostic)
+
+    def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self._items.extend(diagnostics)
+
+    def error(
+        self, file: str, line: int, col: int, code: str, message: str, hint: str | None = None
+    ) -> None:
+        self.add(Diagnostic(file, line, col, code, message, Severity.ERROR, hint))
+
+    def warning(
+        self, file: str, line: int, col: int, code: str, message: str, hint: str | None = None
+    ) -> None:
+        self.add(Diagnostic(file, line, col, code, message, Severity.WARNING, hint))
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity is Severity.ERROR for d in self._items)
+
+    def sorted(self) -> list[Diagnostic]:
+        """All diagnostics, sorted by position, exact duplicates removed."""
+        seen: set[tuple[str, int, int, str, str]] = set()
+        out: list[Diagnostic] = []
+        for d in sorted(self._items):
+            key = (d.file, d.line, d.col, d.code, d.message)
+            if key not in seen:
+                seen.add(key)
+                out.append(d)
+        return out
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.sorted())
+
+
+def suggest(word: str, candidates: Iterable[str]) -> str | None:
+    """The closest candidate to ``word``, if one is close enough to be a likely typo."""
+    pool = [c for c in candidates if isinstance(c, str)]
+    matches = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
+    if matches:
+        return matches[0]
+    lowered = {c.lower(): c for c in pool}
+    return lowered.get(word.lower())
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` or an empty string."""
+    best = suggest(word, candidates)
+    return f" (did you mean '{best}'?)" if best and best != word else ""
+
+
+def render_text(diagnostics: Sequence[Diagnostic]) -> str:
+    return "\n".join(d.format() for d in diagnostics)
+
+
+def render_json(diagnostics: Sequence[Diagnostic]) -> str:
+    return json.dumps([d.to_json() for d in diagnostics], ensure_ascii=False, indent=2)

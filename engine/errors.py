@@ -1,0 +1,79 @@
+"""The engine's one exception hierarchy.
+
+    EngineError
+    ├── ScenarioError        a scenario (YAML, templates, action wiring) is wrong; carries diagnostics
+    ├── ConfigError          the environment or a setting is missing or malformed at start-up
+    ├── TemplateError        a template failed to render at run time (a bug the linter could not see)
+    └── FlowError            something went wrong while a user was clicking through a scenario
+        ├── ActionError      an action failed; its ``user_message`` label (if any) is shown to the user
+        │   └── ServiceUnavailable   a backing service (HTTP API, Redis, database) did not answer
+        └── StaleEventError  a button from an old message, or a state that no longer exists
+
+User mistakes in scenarios are never reported as tracebacks: loading, schema validation and
+linking collect :class:`~engine.diagnostics.Diagnostic` values and raise one ``ScenarioError``
+carrying all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine.diagnostics import Diagnostic
+
+__all__ = [
+    "ActionError",
+    "ConfigError",
+    "EngineError",
+    "FlowError",
+    "ScenarioError",
+    "ServiceUnavailable",
+    "StaleEventError",
+    "TemplateError",
+]
+
+
+class EngineError(Exception):
+    """The root of every error the engine raises on purpose."""
+
+
+class ScenarioError(EngineError):
+    """One or more problems in scenario files; ``diagnostics`` holds all of them, sorted."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self.diagnostics = list(diagnostics)
+        lines = [d.format() for d in self.diagnostics]
+        super().__init__("\n".join(lines) if lines else "scenario error")
+
+
+class ConfigError(EngineError):
+    """A required environment variable or setting is missing or cannot be parsed."""
+
+
+class TemplateError(EngineError):
+    """A template failed at render time."""
+
+
+class FlowError(EngineError):
+    """Raised while processing a user's update."""
+
+
+class ActionError(FlowError):
+    """An action could not do its job.
+
+    ``user_message`` names a label (in the scenario's label files) shown to the user; when it is
+    ``None`` the scenario's generic error label is used.
+    """
+
+    def __init__(self, message: str, *, user_message: str | None = None) -> None:
+        super().__init__(message)
+        self.user_message = user_message
+
+
+class ServiceUnavailable(ActionError):
+    """A backing service did not answer in time or refused the request."""
+
+
+class StaleEventError(FlowError):
+    """A button or reply refers to a dialog state that no longer exists."""
