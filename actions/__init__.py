@@ -1,0 +1,1 @@
+"""Domain code: one package per domain. Packages here may import ``engine``; never the reverse."""

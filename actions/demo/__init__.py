@@ -1,0 +1,1 @@
+"""Actions of the demo café scenario (scenarios/demo.yaml)."""

@@ -1,0 +1,139 @@
+"""The composition root: a checked scenario + a Bot + storage -> a ready Dispatcher.
+
+Everything is constructed here once and passed in; nothing reads the environment or connects
+at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import TelegramObject, Update
+from aiogram_dialog import setup_dialogs
+
+from engine.actions import Services
+from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime, utc_now
+from engine.runtime.errors import setup_error_handlers, stale_callback_router
+from engine.runtime.flow import CompiledCall, CompiledRoute, StateMap
+from engine.runtime.handlers import build_handlers
+from engine.runtime.messages import EngineMessageManager
+from engine.runtime.notifier import Notifier, SideMessageIndex
+from engine.runtime.storage import KeyValueStore, StorageBundle
+from engine.scenario import schema as s
+from engine.scenario.compiler import _Compiler
+from engine.scenario.pipeline import ScenarioBundle
+from engine.scenario.targets import resolve_target
+from engine.settings import Settings, resolve_settings
+
+__all__ = ["BotApp", "DEFAULT_API_URL", "build_app", "make_bot"]
+
+log = logging.getLogger("engine.app")
+DEFAULT_API_URL = "https://api.telegram.org"
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+@dataclass
+class BotApp:
+    bundle: ScenarioBundle
+    runtime: Runtime
+    dispatcher: Dispatcher
+    bot: Bot
+    storage: StorageBundle
+    states: StateMap
+
+    async def close(self) -> None:
+        await self.storage.close()
+        await self.bot.session.close()
+
+
+def make_bot(token: str, api_url: str | None = None, session: BaseSession | None = None) -> Bot:
+    """A Bot talking to ``api_url`` (TELEGRAM_API_URL) or through ``session``."""
+    if session is None:
+        server = TelegramAPIServer.from_base(api_url or DEFAULT_API_URL)
+        session = AiohttpSession(api=server)
+    return Bot(token, session=session, default=DefaultBotProperties(parse_mode="HTML"))
+
+
+class _LocaleMiddleware:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        data[LOCALE_KEY] = self.runtime.locale_for(data.get("event_from_user"))
+        return await handler(event, data)
+
+
+class _DedupeMiddleware:
+    """Drops an update whose id was already seen (webhook retries, two pollers)."""
+
+    def __init__(self, kv: KeyValueStore, bot_key: str) -> None:
+        self.kv = kv
+        self.bot_key = bot_key
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if isinstance(event, Update):
+            fresh = await self.kv.set_nx(f"engine:upd:{self.bot_key}:{event.update_id}", "1", 3600)
+            if not fresh:
+                log.info("duplicate update %s dropped", event.update_id)
+                return None
+        return await handler(event, data)
+
+
+def _handler_parts(scenario: s.Scenario, compiler: _Compiler
+                   ) -> tuple[dict[int, CompiledCall], dict[int, CompiledRoute]]:
+    calls: dict[int, CompiledCall] = {}
+    routes: dict[int, CompiledRoute] = {}
+    for index, handler in enumerate(scenario.handlers):
+        if handler.action is not None:
+            calls[index] = compiler.call(handler.action, None)
+        if handler.go is not None:
+            target = resolve_target(scenario, handler.go, None)
+            assert target is not None
+            routes[index] = CompiledRoute(target)
+    return calls, routes
+
+
+async def build_app(
+    bundle: ScenarioBundle, bot: Bot, storage: StorageBundle, *,
+    environ: Mapping[str, str], services: Services | None = None,
+    settings_sources: tuple[Mapping[str, str], ...] = (),
+    clock: Callable[[], datetime] = utc_now, settings: Settings | None = None,
+) -> BotApp:
+    scenario = bundle.scenario
+    settings = settings or resolve_settings(scenario.settings, environ, settings_sources)
+    services = services or Services()
+    bot_key = str(bot.id)
+    index = SideMessageIndex(storage.kv, bot_key)
+    runtime = Runtime(scenario, bundle.store, bundle.registry, settings, services,
+                      notifier=None, clock=clock)  # type: ignore[arg-type]
+    runtime.notifier = Notifier(bot, runtime, index)
+    services.add(Bot, bot)
+    compiler = _Compiler(scenario, bundle.registry, bundle.store)
+    dialogs = compiler.dialogs()
+    calls, routes = _handler_parts(scenario, compiler)
+    before, after = build_handlers(scenario, calls, routes, compiler.states, index)
+
+    dp = Dispatcher(storage=storage.fsm, events_isolation=storage.isolation)
+    manager = EngineMessageManager()
+    dp[RUNTIME_KEY] = runtime
+    dp["engine_states"] = compiler.states
+    dp["engine_pending_notices"] = manager.pending_notices
+    dp.update.outer_middleware(_DedupeMiddleware(storage.kv, bot_key))
+    dp.update.outer_middleware(_LocaleMiddleware(runtime))
+    dp.include_router(before)
+    for dialog in dialogs:
+        dp.include_router(dialog)
+    dp.include_router(after)
+    dp.include_router(stale_callback_router())
+    setup_dialogs(dp, message_manager=manager, events_isolation=storage.isolation)
+    setup_error_handlers(dp)
+    return BotApp(bundle, runtime, dp, bot, storage, compiler.states)

@@ -1,0 +1,91 @@
+"""Errors at run time are handled here, in one place (aiogram's error observer).
+
+* a button from an old message, or a state that no longer exists: "this menu is outdated" and
+  the menu, never an exception;
+* an :class:`ActionError`: its label (or the generic error label), the user stays where they were;
+* anything else: logged with its notes, and the generic error label.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, cast
+
+from aiogram import Dispatcher, Router
+from aiogram.filters import ExceptionTypeFilter
+from aiogram.types import CallbackQuery, ErrorEvent, Message
+from aiogram_dialog import DialogManager, ShowMode, StartMode
+from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
+
+from engine.errors import ActionError
+from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime
+from engine.runtime.flow import StateMap
+
+__all__ = ["setup_error_handlers", "stale_callback_router"]
+
+log = logging.getLogger("engine.errors")
+
+
+def _locale(data: dict[str, Any], runtime: Runtime) -> str:
+    return cast(str, data.get(LOCALE_KEY, runtime.scenario.default_locale))
+
+
+async def _tell(event: ErrorEvent, text: str) -> None:
+    update = event.update
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=False)
+    elif update.message is not None and update.message.chat.type == "private":
+        await update.message.answer(text)
+
+
+async def on_stale(event: ErrorEvent, dialog_manager: DialogManager, **data: Any) -> None:
+    runtime = cast(Runtime, data[RUNTIME_KEY])
+    states = cast(StateMap, data["engine_states"])
+    locale = _locale(data, runtime)
+    log.info("stale event: %s", event.exception)
+    await _tell(event, runtime.label("engine.outdated", locale, {}))
+    chat = data.get("event_chat")
+    if chat is not None and chat.type == "private":
+        await dialog_manager.start(states.menu, mode=StartMode.RESET_STACK,
+                                   show_mode=ShowMode.SEND)
+
+
+async def on_action_error(event: ErrorEvent, **data: Any) -> None:
+    runtime = cast(Runtime, data[RUNTIME_KEY])
+    error = cast(ActionError, event.exception)
+    log.warning("action failed: %s", error)
+    key = error.user_message if error.user_message and runtime.store.has_label(
+        error.user_message) else "engine.error"
+    await _tell(event, runtime.label(key, _locale(data, runtime), {}))
+
+
+async def on_unexpected(event: ErrorEvent, **data: Any) -> None:
+    runtime = cast(Runtime, data[RUNTIME_KEY])
+    log.error("unexpected error while handling update %s", event.update.update_id,
+              exc_info=event.exception)
+    try:
+        await _tell(event, runtime.label("engine.error", _locale(data, runtime), {}))
+    except Exception:  # the user could not be told (blocked, network): already logged
+        log.warning("could not tell the user about the error", exc_info=True)
+
+
+def setup_error_handlers(dp: Dispatcher) -> None:
+    dp.errors.register(on_stale, ExceptionTypeFilter(UnknownIntent, OutdatedIntent, UnknownState))
+    dp.errors.register(on_action_error, ExceptionTypeFilter(ActionError))
+    dp.errors.register(on_unexpected)
+
+
+def stale_callback_router() -> Router:
+    """Callbacks nobody handled (a button of a message whose dialog is gone): say so."""
+    router = Router(name="engine.stale")
+
+    @router.callback_query()
+    async def unhandled(callback: CallbackQuery, **data: Any) -> None:
+        runtime = cast(Runtime, data[RUNTIME_KEY])
+        await callback.answer(runtime.label("engine.outdated", _locale(data, runtime), {}))
+
+    @router.message(lambda m: m.chat.type != "private")
+    async def ignore_group_chatter(message: Message) -> None:
+        return None
+
+    return router

@@ -1,0 +1,234 @@
+"""Running actions and following routes inside dialogs.
+
+A click or an input becomes: build the scope -> evaluate the call's arguments -> run the action
+with one :class:`ActionContext` -> merge its data into the dialog data -> follow the route of its
+outcome (switch window, go back, start another dialog, reset to the menu, close the dialog).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any, cast
+
+from aiogram.fsm.state import State
+from aiogram.types import CallbackQuery, Chat, Message, User
+from aiogram_dialog import DialogManager, ShowMode, StartMode
+from pydantic import TypeAdapter, ValidationError
+
+from engine.actions import ActionSpec, EventInfo, Result
+from engine.errors import FlowError
+from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime, chat_info, user_info
+from engine.scenario.expressions import Evaluator
+from engine.scenario.targets import Target
+
+__all__ = [
+    "HISTORY_KEY",
+    "NOTICE_KEY",
+    "CompiledCall",
+    "CompiledRoute",
+    "StateMap",
+    "click_scope",
+    "follow_route",
+    "jsonable",
+    "run_call",
+]
+
+HISTORY_KEY = "_history"
+NOTICE_KEY = "engine_notice"
+
+
+@dataclass(frozen=True)
+class CompiledRoute:
+    target: Target
+    notice: str | None = None
+    reply: str | None = None
+
+
+@dataclass(frozen=True)
+class CompiledCall:
+    spec: ActionSpec
+    args: Mapping[str, Evaluator]
+    routes: Mapping[str, CompiledRoute]
+    adapters: Mapping[str, TypeAdapter[Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StateMap:
+    """Stable aiogram states: group ``<scenario>.<dialog>``, state ``<group>:<window>``."""
+
+    states: Mapping[tuple[str, str], State]
+    menu: State
+    counter_defaults: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+
+    def __getitem__(self, key: tuple[str, str]) -> State:
+        return self.states[key]
+
+
+def jsonable(value: Any) -> Any:
+    """Dialog data must survive Redis: Decimal and dates become strings; others must be JSON."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise FlowError(f"value of type {type(value).__name__} cannot be kept in dialog data")
+
+
+def runtime_of(manager: DialogManager) -> Runtime:
+    return cast(Runtime, manager.middleware_data[RUNTIME_KEY])
+
+
+def locale_of(manager: DialogManager) -> str:
+    locale = manager.middleware_data.get(LOCALE_KEY)
+    if isinstance(locale, str):
+        return locale
+    return runtime_of(manager).scenario.default_locale
+
+
+def widget_scope(manager: DialogManager) -> dict[str, Any]:
+    """Pager pages and counter values of the current context."""
+    context = manager.current_context()
+    pages: dict[str, int] = {}
+    states = manager.middleware_data.get("engine_states")
+    group = (context.state.state or "").partition(":")[0]
+    defaults = states.counter_defaults.get(group, {}) if isinstance(states, StateMap) else {}
+    counters: dict[str, Any] = dict(defaults)
+    for key, value in context.widget_data.items():
+        if key.startswith("page:"):
+            pages[key[5:]] = int(cast(int, value))
+        elif key.startswith("counter:"):
+            counters[key[8:]] = int(value) if isinstance(value, float) and value.is_integer() \
+                else value
+    return {"pages": pages, "counters": counters}
+
+
+def click_scope(manager: DialogManager) -> dict[str, Any]:
+    """What arguments of click and input actions see: built-ins, start data, dialog data."""
+    runtime = runtime_of(manager)
+    user = cast(User | None, manager.middleware_data.get("event_from_user"))
+    chat = cast(Chat | None, manager.middleware_data.get("event_chat"))
+    context = manager.current_context()
+    scope = runtime.base_scope(user_info(user), chat_info(chat), locale_of(manager))
+    start = context.start_data if isinstance(context.start_data, dict) else {}
+    scope["start"] = start
+    scope.update(widget_scope(manager))
+    scope.update({k: v for k, v in context.dialog_data.items() if not k.startswith("_")})
+    return scope
+
+
+async def run_call(
+    manager: DialogManager, call: CompiledCall, dialog_id: str, extra: Mapping[str, Any],
+    event: EventInfo,
+) -> None:
+    """Run an action from a click or an input and follow the route of its outcome."""
+    runtime = runtime_of(manager)
+    scope = click_scope(manager)
+    scope.update(extra)
+    args = evaluate_args(call, scope)
+    user = cast(User | None, manager.middleware_data.get("event_from_user"))
+    chat = cast(Chat | None, manager.middleware_data.get("event_chat"))
+    data = manager.current_context().dialog_data
+    ctx = runtime.action_context(user_info(user), chat_info(chat), locale_of(manager), data, event)
+    result = await call.spec.func(ctx, **args)
+    outcome = check_result(call.spec, result)
+    data.update(jsonable(dict(result.data)))
+    route = call.routes.get(outcome, CompiledRoute(Target("stay")))
+    await follow_route(manager, route, dialog_id)
+
+
+def evaluate_args(call: CompiledCall, scope: Mapping[str, Any]) -> dict[str, Any]:
+    args: dict[str, Any] = {}
+    for name, evaluator in call.args.items():
+        value = evaluator(scope)
+        adapter = call.adapters.get(name)
+        if adapter is not None:
+            try:
+                value = adapter.validate_python(value)
+            except ValidationError as exc:
+                raise FlowError(
+                    f"argument {name!r} of {call.spec.name}: {exc.errors()[0]['msg']} "
+                    f"(got {value!r})"
+                ) from None
+        args[name] = value
+    return args
+
+
+def check_result(spec: ActionSpec, result: object) -> str:
+    if not isinstance(result, Result):
+        raise FlowError(f"action {spec.name} returned {type(result).__name__}, not a Result")
+    if result.outcome not in spec.outcomes:
+        raise FlowError(
+            f"action {spec.name} returned undeclared outcome {result.outcome!r} "
+            f"(declared: {', '.join(spec.outcomes)})"
+        )
+    return result.outcome
+
+
+async def follow_route(manager: DialogManager, route: CompiledRoute, dialog_id: str) -> None:
+    runtime = runtime_of(manager)
+    locale = locale_of(manager)
+    if route.notice or route.reply:
+        scope = click_scope(manager)
+        if route.notice:
+            await show_notice(manager, runtime.label(route.notice, locale, scope))
+        if route.reply:
+            text = runtime.render(route.reply, locale, scope)
+            chat = cast(Chat, manager.middleware_data["event_chat"])
+            await manager.middleware_data["bot"].send_message(chat.id, text, parse_mode="HTML")
+            manager.show_mode = ShowMode.SEND
+    await go(manager, route.target, dialog_id)
+
+
+async def show_notice(manager: DialogManager, text: str) -> None:
+    """A toast for button clicks; a short message for anything else."""
+    event = manager.event
+    if isinstance(event, CallbackQuery):
+        manager.middleware_data[NOTICE_KEY] = text
+        pending = manager.middleware_data.get("engine_pending_notices")
+        if isinstance(pending, dict):
+            pending[event.id] = text
+        return
+    if isinstance(event, Message):
+        await event.answer(text, parse_mode=None)
+        manager.show_mode = ShowMode.SEND
+
+
+async def go(manager: DialogManager, target: Target, dialog_id: str) -> None:
+    states = cast(StateMap, manager.middleware_data["engine_states"])
+    context = manager.current_context()
+    history = cast(list[str], context.dialog_data.setdefault(HISTORY_KEY, []))
+    if target.kind == "stay":
+        return
+    if target.kind == "back":
+        if history:
+            previous = history.pop()
+            await manager.switch_to(states[(dialog_id, previous)])
+        else:
+            await manager.done()
+        return
+    if target.kind == "done":
+        await manager.done()
+        return
+    if target.kind == "menu":
+        await manager.start(states.menu, mode=StartMode.RESET_STACK)
+        return
+    assert target.dialog is not None and target.window is not None
+    state = states[(target.dialog, target.window)]
+    if target.dialog == dialog_id:
+        current = context.state.state or ""
+        window = current.rpartition(":")[2]
+        if window != target.window:
+            history.append(window)
+            del history[:-50]
+        await manager.switch_to(state)
+    else:
+        await manager.start(state)

@@ -1,0 +1,182 @@
+"""Event handlers outside dialogs: commands, text patterns, side-message buttons, replies.
+
+Each ``handlers:`` entry becomes one aiogram handler with its filters (trigger, chat type,
+document); it starts a dialog, sends a template, or runs an action and routes its outcome.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, cast
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+from aiogram_dialog import DialogManager, StartMode
+
+from engine.actions import EventInfo
+from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime, chat_info, user_info
+from engine.runtime.flow import CompiledCall, CompiledRoute, StateMap, check_result, \
+    evaluate_args, jsonable
+from engine.runtime.notifier import SideMessageIndex
+from engine.scenario import schema as s
+from engine.widgets.inputs import event_from_message
+
+__all__ = ["build_handlers"]
+
+
+def _chat_filter(kind: str) -> Any:
+    if kind == "private":
+        return F.chat.type == "private"
+    if kind == "group":
+        return F.chat.type.in_({"group", "supergroup"})
+    return F.chat.id.is_not(None)
+
+
+def _callback_chat_filter(kind: str) -> Any:
+    if kind == "private":
+        return F.message.chat.type == "private"
+    if kind == "group":
+        return F.message.chat.type.in_({"group", "supergroup"})
+    return F.id.is_not(None)
+
+
+def _document_ok(spec: s.DocumentFilter | None, message: Message) -> str | None:
+    """None when the document passes, else the refusal reason."""
+    if spec is None:
+        return None
+    document = message.document
+    if document is None:
+        return "no_document"
+    name = (document.file_name or "").lower()
+    if spec.mime_types and (document.mime_type or "") not in spec.mime_types:
+        return "wrong_type"
+    if spec.extensions and not name.endswith(tuple(e.lower() for e in spec.extensions)):
+        return "wrong_type"
+    if document.file_size is not None and document.file_size > spec.max_size:
+        return "too_large"
+    return None
+
+
+class _Handler:
+    def __init__(self, spec: s.HandlerSpec, call: CompiledCall | None,
+                 go: CompiledRoute | None, states: StateMap) -> None:
+        self.spec = spec
+        self.call = call
+        self.go = go
+        self.states = states
+        self.args = re.compile(spec.args) if spec.args else None
+
+    def _match_args(self, raw: str) -> dict[str, Any] | None:
+        if self.args is None:
+            return {}
+        match = self.args.fullmatch(raw.strip())
+        return match.groupdict() if match else None
+
+    async def on_message(self, message: Message, dialog_manager: DialogManager,
+                         command: CommandObject | None = None, **data: Any) -> None:
+        runtime = cast(Runtime, data[RUNTIME_KEY])
+        locale = cast(str, data.get(LOCALE_KEY, runtime.scenario.default_locale))
+        raw_args = command.args or "" if command else (message.text or message.caption or "")
+        groups = self._match_args(raw_args) if self.spec.command else {}
+        scope = runtime.base_scope(user_info(message.from_user), chat_info(message.chat), locale)
+        if groups is None:
+            await self._refuse(message, runtime, locale, scope, "bad_arguments")
+            return
+        if self.spec.text and self.args is None:
+            match = re.search(self.spec.text, message.text or "")
+            groups = match.groupdict() if match else {}
+        refusal = _document_ok(self.spec.document, message)
+        if refusal:
+            await self._refuse(message, runtime, locale, scope, refusal)
+            return
+        scope.update(groups)
+        scope.update({"text": message.text or message.caption, "args": raw_args})
+        await self.execute(runtime, locale, scope, groups, event_from_message(message),
+                           dialog_manager, message.chat.id, None)
+
+    async def on_callback(self, callback: CallbackQuery, dialog_manager: DialogManager,
+                          **data: Any) -> None:
+        runtime = cast(Runtime, data[RUNTIME_KEY])
+        locale = cast(str, data.get(LOCALE_KEY, runtime.scenario.default_locale))
+        parts = (callback.data or "").split(":")[1:]
+        message = callback.message
+        chat = message.chat if message is not None else None
+        scope = runtime.base_scope(user_info(callback.from_user), chat_info(chat), locale)
+        scope["args"] = parts
+        event = EventInfo(message_id=message.message_id if message else None,
+                          callback_args=tuple(parts))
+        chat_id = chat.id if chat else callback.from_user.id
+        await self.execute(runtime, locale, scope, {"args": parts}, event, dialog_manager,
+                           chat_id, callback)
+
+    async def _refuse(self, message: Message, runtime: Runtime, locale: str,
+                      scope: Mapping[str, Any], reason: str) -> None:
+        key = f"handler.{reason}"
+        if runtime.store.has_label(key):
+            await message.reply(runtime.label(key, locale, {**scope, "reason": reason}))
+
+    async def execute(self, runtime: Runtime, locale: str, scope: dict[str, Any],
+                      groups: Mapping[str, Any], event: EventInfo, manager: DialogManager,
+                      chat_id: int, callback: CallbackQuery | None) -> None:
+        if self.spec.reply:
+            await manager.middleware_data["bot"].send_message(
+                chat_id, runtime.render(self.spec.reply, locale, scope), parse_mode="HTML")
+        route = self.go
+        start_data: dict[str, Any] = {}
+        if self.call is not None:
+            md = manager.middleware_data
+            args = evaluate_args(self.call, scope)
+            ctx = runtime.action_context(user_info(md.get("event_from_user")),
+                                         chat_info(md.get("event_chat"), chat_id), locale, {},
+                                         event)
+            result = await self.call.spec.func(ctx, **args)
+            outcome = check_result(self.call.spec, result)
+            start_data = jsonable(dict(result.data))
+            scope.update(result.data)
+            route = self.call.routes.get(outcome)
+        if callback is not None:
+            text = runtime.label(route.notice, locale, scope) if route and route.notice else None
+            await callback.answer(text)
+        if route is None:
+            return
+        if route.notice and callback is None and isinstance(manager.event, Message):
+            await manager.event.reply(runtime.label(route.notice, locale, scope))
+        if route.reply:
+            await manager.middleware_data["bot"].send_message(
+                chat_id, runtime.render(route.reply, locale, scope), parse_mode="HTML")
+        target = route.target
+        if target.kind == "menu":
+            await manager.start(self.states.menu, data=start_data, mode=StartMode.RESET_STACK)
+        elif target.kind == "window" and target.dialog and target.window:
+            await manager.start(self.states[(target.dialog, target.window)], data=start_data,
+                                mode=StartMode.RESET_STACK)
+
+
+def build_handlers(scenario: s.Scenario, calls: Mapping[int, CompiledCall],
+                   routes: Mapping[int, CompiledRoute], states: StateMap,
+                   index: SideMessageIndex) -> tuple[Router, Router]:
+    """Two routers: one included before the dialogs (commands, callbacks, replies, patterns),
+    and one after them (nothing yet: reserved for fall-backs)."""
+    before = Router(name=f"{scenario.scenario}.handlers")
+    after = Router(name=f"{scenario.scenario}.fallbacks")
+    for position, spec in enumerate(scenario.handlers):
+        handler = _Handler(spec, calls.get(position), routes.get(position), states)
+        if spec.callback is not None:
+            name = spec.callback
+            before.callback_query.register(
+                handler.on_callback,
+                F.data.func(lambda d, n=name: d == n or d.startswith(n + ":")),
+                _callback_chat_filter(spec.chat),
+            )
+            continue
+        filters: list[Any] = [_chat_filter(spec.chat)]
+        if spec.command is not None:
+            filters.append(Command(spec.command))
+        elif spec.text is not None:
+            filters.append(F.text.regexp(spec.text))
+        elif spec.reply_to is not None:
+            filters.append(index.reply_filter(spec.reply_to))
+        before.message.register(handler.on_message, *filters)
+    return before, after

@@ -1,0 +1,136 @@
+"""Side messages: what the bot sends to *other* chats (a ticket card to the managers' group).
+
+Rendered from the scenario's ``messages:`` (a template + buttons whose callback data is
+``<callback>:<arg>:...``), sent through the Bot, and remembered by (chat, message id) so that a
+``reply_to:`` handler can recognise replies to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiogram import Bot
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from engine.actions import Document
+from engine.errors import FlowError
+from engine.runtime.context import Runtime
+from engine.runtime.storage import KeyValueStore
+from engine.scenario.expressions import compile_condition, compile_value
+
+__all__ = ["Notifier", "SideMessageIndex"]
+
+INDEX_TTL = 90 * 24 * 3600
+CALLBACK_LIMIT = 64
+
+
+class SideMessageIndex:
+    """(chat id, message id) -> side-message name, in the key-value store."""
+
+    def __init__(self, kv: KeyValueStore, bot_key: str) -> None:
+        self.kv = kv
+        self.prefix = f"engine:side:{bot_key}"
+
+    def _key(self, chat_id: int, message_id: int) -> str:
+        return f"{self.prefix}:{chat_id}:{message_id}"
+
+    async def remember(self, chat_id: int, message_id: int, name: str) -> None:
+        await self.kv.set(self._key(chat_id, message_id), name, INDEX_TTL)
+
+    async def name_of(self, chat_id: int, message_id: int) -> str | None:
+        return await self.kv.get(self._key(chat_id, message_id))
+
+    def reply_filter(self, name: str) -> Any:
+        async def is_reply_to(message: Message) -> bool:
+            replied = message.reply_to_message
+            if replied is None or replied.from_user is None or not replied.from_user.is_bot:
+                return False
+            return await self.name_of(message.chat.id, replied.message_id) == name
+
+        return is_reply_to
+
+
+class Notifier:
+    """Implements :class:`engine.actions.NotifierProtocol` for one bot."""
+
+    def __init__(self, bot: Bot, runtime: Runtime, index: SideMessageIndex) -> None:
+        self.bot = bot
+        self.runtime = runtime
+        self.index = index
+        self._conditions: dict[str, Any] = {}
+        self._values: dict[str, Any] = {}
+
+    def _locale(self, locale: str | None) -> str:
+        return locale or self.runtime.scenario.default_locale
+
+    def _markup(self, name: str, scope: Mapping[str, Any], locale: str) -> InlineKeyboardMarkup | None:
+        spec = self.runtime.scenario.messages[name]
+        rows: list[list[InlineKeyboardButton]] = []
+        for row in spec.buttons:
+            out: list[InlineKeyboardButton] = []
+            for button in row:
+                if button.when:
+                    condition = self._conditions.setdefault(
+                        button.when, compile_condition(self.runtime.store, button.when))
+                    if not condition(scope):
+                        continue
+                text = self.runtime.label(button.label, locale, scope)
+                if button.url is not None:
+                    out.append(InlineKeyboardButton(text=text, url=button.url))
+                    continue
+                args = [str(self._value(a)(scope)) for a in button.args]
+                data = ":".join([button.callback or "", *args])
+                if len(data.encode()) > CALLBACK_LIMIT:
+                    raise FlowError(f"callback data of message {name!r} is over 64 bytes: {data!r}")
+                out.append(InlineKeyboardButton(text=text, callback_data=data))
+            if out:
+                rows.append(out)
+        return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+    def _value(self, source: str) -> Any:
+        if source not in self._values:
+            self._values[source] = compile_value(self.runtime.store, source)
+        return self._values[source]
+
+    def _scope(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        return {"settings": self.runtime.settings.public(), "now": self.runtime.clock(), **data}
+
+    async def send(self, message: str, chat_id: int, data: Mapping[str, Any], *,
+                   locale: str | None = None, document: Document | None = None,
+                   reply_to: int | None = None) -> int:
+        loc = self._locale(locale)
+        scope = self._scope(data)
+        spec = self.runtime.scenario.messages[message]
+        text = self.runtime.render(spec.text, loc, scope)
+        markup = self._markup(message, scope, loc)
+        if document is not None:
+            sent = await self.bot.send_document(chat_id, document.file_id, caption=text,
+                                                parse_mode="HTML", reply_markup=markup)
+        else:
+            sent = await self.bot.send_message(chat_id, text, parse_mode="HTML",
+                                               reply_markup=markup)
+        await self.index.remember(chat_id, sent.message_id, message)
+        return sent.message_id
+
+    async def edit(self, message: str, chat_id: int, message_id: int, data: Mapping[str, Any],
+                   *, locale: str | None = None) -> None:
+        loc = self._locale(locale)
+        scope = self._scope(data)
+        spec = self.runtime.scenario.messages[message]
+        await self.bot.edit_message_text(
+            text=self.runtime.render(spec.text, loc, scope), chat_id=chat_id,
+            message_id=message_id, parse_mode="HTML", reply_markup=self._markup(message, scope, loc),
+        )
+
+    async def send_document(self, chat_id: int, document: Document, *,
+                            caption_template: str | None = None,
+                            data: Mapping[str, Any] | None = None,
+                            locale: str | None = None) -> int:
+        caption = None
+        if caption_template is not None:
+            caption = self.runtime.render(caption_template, self._locale(locale),
+                                          self._scope(data or {}))
+        sent = await self.bot.send_document(chat_id, document.file_id, caption=caption,
+                                            parse_mode="HTML")
+        return sent.message_id

@@ -1,0 +1,259 @@
+"""The compile stage: a linked scenario -> aiogram-dialog Dialogs + an aiogram Router of handlers.
+
+Pure construction: no files, no environment, no network. States are named
+``<scenario>.<dialog>:<window>`` so they stay stable across edits and restarts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import Router
+from aiogram.fsm.state import State, StatesGroup
+from aiogram_dialog import Dialog, DialogManager, Window
+from aiogram_dialog.widgets.kbd import Column, Counter, Group, Keyboard, RequestContact, \
+    RequestLocation, Row, Url
+from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
+from pydantic import TypeAdapter
+
+from engine.actions import ActionRegistry
+from engine.runtime.flow import CompiledCall, CompiledRoute, StateMap, click_scope, runtime_of
+from engine.scenario import schema as s
+from engine.scenario.expressions import compile_condition, compile_value
+from engine.scenario.targets import Target, menu_target, resolve_target, start_window
+from engine.templates import TemplateStore
+from engine.widgets.inputs import InputRule, build_input, wrong_kind_input
+from engine.widgets.keyboard import ActionButton, ItemList, Pager
+from engine.widgets.text import ItemLabel, LabelText, TemplateMedia, TemplateText, predicate
+
+__all__ = ["CompiledScenario", "compile_scenario", "state_group_name"]
+
+
+@dataclass(frozen=True)
+class CompiledScenario:
+    scenario: s.Scenario
+    dialogs: list[Dialog]
+    states: StateMap
+    handlers: Any  # HandlerSet, built by engine.runtime.handlers
+
+
+def state_group_name(scenario_id: str, dialog_id: str) -> str:
+    return f"{scenario_id}.{dialog_id}"
+
+
+def _states_group(scenario_id: str, dialog_id: str, windows: list[str]) -> type[StatesGroup]:
+    name = state_group_name(scenario_id, dialog_id)
+    namespace: dict[str, Any] = {w: State() for w in windows}
+    namespace["__qualname__"] = name
+    group = type(name, (StatesGroup,), namespace)
+    return group
+
+
+class EngineCounter(Counter):
+    """aiogram-dialog's Counter storing its value as ``counter:<id>`` in the widget data."""
+
+    def get_widget_data(self, manager: DialogManager, default: Any) -> Any:
+        return manager.current_context().widget_data.get(f"counter:{self.widget_id}", default)
+
+    def set_widget_data(self, manager: DialogManager, value: Any) -> Any:
+        manager.current_context().widget_data[f"counter:{self.widget_id}"] = value
+        return value
+
+
+class _Compiler:
+    def __init__(self, scenario: s.Scenario, registry: ActionRegistry,
+                 store: TemplateStore) -> None:
+        self.sc = scenario
+        self.registry = registry
+        self.store = store
+        groups = {
+            did: _states_group(scenario.scenario, did, list(d.windows))
+            for did, d in scenario.dialogs.items()
+        }
+        states = {
+            (did, wid): getattr(group, wid)
+            for did, group in groups.items() for wid in scenario.dialogs[did].windows
+        }
+        menu = menu_target(scenario) or Target("window", next(iter(scenario.dialogs)), None)
+        menu_state = states[(menu.dialog or "", menu.window or start_window(scenario, menu.dialog or ""))]
+        counters = {
+            state_group_name(scenario.scenario, did): {
+                w.id: w.default
+                for _w, _wid, window, wpath in _dialog_windows(scenario, did)
+                for w in _flat(window.keyboard) if isinstance(w, s.CounterWidget) and w.id
+            }
+            for did in scenario.dialogs
+        }
+        self.states = StateMap(states, menu_state, counters)
+        self.groups = groups
+
+    # ------------------------------------------------------------------ pieces
+
+    def route(self, route: s.Route, dialog: str | None) -> CompiledRoute:
+        target = resolve_target(self.sc, route.go, dialog)
+        assert target is not None, f"unlinked target {route.go!r}"
+        return CompiledRoute(target, route.notice, route.reply)
+
+    def call(self, call: s.ActionCall, dialog: str | None) -> CompiledCall:
+        spec = self.registry.get(call.call)
+        assert spec is not None, f"unlinked action {call.call!r}"
+        adapters: dict[str, TypeAdapter[Any]] = {}
+        for name in call.args:
+            annotation = spec.annotations.get(name)
+            if annotation is not None and annotation is not Any:
+                try:
+                    adapters[name] = TypeAdapter(annotation)
+                except Exception:  # noqa: S112 - an annotation pydantic cannot check
+                    continue
+        return CompiledCall(
+            spec=spec,
+            args={k: compile_value(self.store, v) for k, v in call.args.items()},
+            routes={o: self.route(r, dialog) for o, r in call.on.items()},
+            adapters=adapters,
+        )
+
+    def when(self, source: str | None) -> Any:
+        return predicate(compile_condition(self.store, source) if source else None)
+
+    def pager(self, widget_id: str, pages: str | None, when: str | None) -> Pager:
+        return Pager(
+            widget_id, compile_condition(self.store, pages) if pages else None,
+            LabelText("pager.prev"), LabelText("pager.page"), LabelText("pager.next"),
+            when=self.when(when),
+        )
+
+    def widget(self, widget: s.Widget, dialog: str) -> Keyboard:
+        when = self.when(widget.when)
+        if isinstance(widget, s.ButtonWidget):
+            route = None
+            if widget.go is not None:
+                route = self.route(s.Route(go=widget.go, notice=widget.notice), dialog)
+            call = self.call(widget.action, dialog) if widget.action else None
+            assert widget.id is not None
+            return ActionButton(widget.id, LabelText(widget.label), dialog, call=call,
+                                route=route, when=when)
+        if isinstance(widget, s.UrlWidget):
+            url = compile_value(self.store, widget.url)
+            return Url(LabelText(widget.label), _UrlText(url), when=when)
+        if isinstance(widget, s.ContactButton):
+            return RequestContact(LabelText(widget.label), when=when)
+        if isinstance(widget, s.LocationButton):
+            return RequestLocation(LabelText(widget.label), when=when)
+        if isinstance(widget, s.SelectWidget):
+            assert widget.id is not None
+            route = self.route(s.Route(go=widget.go), dialog) if widget.go else None
+            call = self.call(widget.action, dialog) if widget.action else None
+            pager = self.pager(f"{widget.id}_p", None, None) if widget.page_size else None
+            return ItemList(
+                widget.id, compile_condition(self.store, widget.items), widget.item_id,
+                ItemLabel(widget.label), dialog, width=widget.width, page_size=widget.page_size,
+                save_as=widget.save_as, call=call, route=route, pager=pager, when=when,
+            )
+        if isinstance(widget, s.PagerWidget):
+            assert widget.id is not None
+            return self.pager(widget.id, widget.pages, widget.when)
+        if isinstance(widget, s.CounterWidget):
+            assert widget.id is not None
+            return EngineCounter(
+                widget.id, plus=LabelText("counter.plus"), minus=LabelText("counter.minus"),
+                text=LabelText("counter.value"), min_value=widget.min,
+                max_value=widget.max if widget.max is not None else 999999,
+                default=widget.default, when=when,
+            )
+        children = [self.widget(w, dialog) for w in widget.widgets]
+        if isinstance(widget, s.RowWidget):
+            return Row(*children, when=when)
+        if isinstance(widget, s.ColumnWidget):
+            return Column(*children, when=when)
+        return Group(*children, width=widget.width, when=when)
+
+    def window(self, did: str, wid: str, spec: s.WindowSpec) -> Window:
+        widgets: list[Any] = [TemplateText(spec.text)]
+        if spec.media is not None:
+            url = compile_value(self.store, spec.media.url) if spec.media.url else None
+            widgets.append(TemplateMedia(url, spec.media.data, when=self.when(spec.media.when)))
+        widgets.extend(self.widget(w, did) for w in spec.keyboard)
+        if spec.input is not None:
+            target = self.route(s.Route(go=spec.input.go), did) if spec.input.go else None
+            call = self.call(spec.input.action, did) if spec.input.action else None
+            pattern = re.compile(spec.input.regex) if isinstance(spec.input, s.TextInput) \
+                and spec.input.regex else None
+            widgets.append(build_input(InputRule(spec.input, did, call, target, pattern)))
+            widgets.append(wrong_kind_input(spec.input.invalid))
+        reply = spec.markup == "reply" or (spec.markup is None and any(
+            isinstance(w, s.ContactButton | s.LocationButton) for w in _flat(spec.keyboard)
+        ))
+        factory = None
+        if reply:
+            placeholder = LabelText(spec.placeholder) if spec.placeholder else None
+            factory = ReplyKeyboardFactory(resize_keyboard=True,
+                                           input_field_placeholder=placeholder)
+        load = self.call(spec.load, did) if spec.load else None
+        kwargs: dict[str, Any] = {"markup_factory": factory} if factory else {}
+        return Window(*widgets, state=self.states[(did, wid)], getter=_getter(load), **kwargs)
+
+    def dialogs(self) -> list[Dialog]:
+        out = []
+        for did, dialog in self.sc.dialogs.items():
+            first = start_window(self.sc, did)
+            order = [first] + [w for w in dialog.windows if w != first]
+            windows = [self.window(did, wid, dialog.windows[wid]) for wid in order]
+            out.append(Dialog(*windows, name=state_group_name(self.sc.scenario, did)))
+        return out
+
+
+def _dialog_windows(scenario: s.Scenario, did: str) -> list[tuple[str, str, s.WindowSpec, Any]]:
+    return [(did, wid, w, None) for wid, w in scenario.dialogs[did].windows.items()]
+
+
+def _flat(widgets: list[s.Widget]) -> list[s.Widget]:
+    out: list[s.Widget] = []
+    for w in widgets:
+        out.append(w)
+        if isinstance(w, s.RowWidget | s.ColumnWidget | s.GroupWidget):
+            out.extend(_flat(w.widgets))
+    return out
+
+
+class _UrlText(LabelText):
+    def __init__(self, url: Any) -> None:
+        super().__init__("")
+        self.url = url
+
+    async def _render_text(self, data: dict[str, Any], manager: DialogManager) -> str:
+        return str(self.url(data))
+
+
+def _getter(load: CompiledCall | None) -> Any:
+    async def getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+        from engine.runtime.flow import check_result, evaluate_args, locale_of
+        from engine.runtime.context import chat_info, user_info
+
+        scope = click_scope(dialog_manager)
+        if load is None:
+            return scope
+        runtime = runtime_of(dialog_manager)
+        args = evaluate_args(load, scope)
+        data = dict(dialog_manager.current_context().dialog_data)
+        md = dialog_manager.middleware_data
+        ctx = runtime.action_context(user_info(md.get("event_from_user")),
+                                     chat_info(md.get("event_chat")), locale_of(dialog_manager),
+                                     data)
+        result = await load.spec.func(ctx, **args)
+        check_result(load.spec, result)
+        scope.update(result.data)
+        return scope
+
+    return getter
+
+
+def compile_scenario(scenario: s.Scenario, registry: ActionRegistry,
+                     store: TemplateStore) -> tuple[list[Dialog], StateMap]:
+    compiler = _Compiler(scenario, registry, store)
+    return compiler.dialogs(), compiler.states
+
+
+def new_router(name: str) -> Router:
+    return Router(name=name)

@@ -1,0 +1,454 @@
+"""The link stage: every cross-reference of a validated scenario is checked at start-up.
+
+Actions exist and are called with the arguments their signatures take; every outcome is routed
+and every route leads somewhere; templates and labels exist and use only variables the window
+can provide; ids are valid and unique; callback data fits Telegram's 64 bytes once aiogram-dialog
+adds its intent prefix; every window is reachable and none traps the user.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from engine.actions import ActionRegistry, ActionSpec
+from engine.diagnostics import Diagnostic, Diagnostics, did_you_mean
+from engine.scenario import schema as s
+from engine.scenario.expressions import ExpressionChecker
+from engine.scenario.loader import LoadedYaml
+from engine.scenario.targets import ID_PATTERN, KEYWORDS, all_targets, resolve_target
+from engine.scenario.walk import YamlPath, action_calls, dialog_data_keys, widgets_of, windows_of
+from engine.settings import parse_setting
+from engine.templates import TemplateStore
+
+__all__ = [
+    "CALLBACK_LIMIT",
+    "INTENT_PREFIX_BYTES",
+    "ITEM_ID_BYTES",
+    "RENDER_BUILTINS",
+    "SYSTEM_LABELS",
+    "LinkResult",
+    "link",
+]
+
+CALLBACK_LIMIT = 64
+INTENT_PREFIX_BYTES = 8  # aiogram-dialog: a base-62 intent id (<= 7 chars) + the 0x1D separator
+ITEM_ID_BYTES = 20  # assumed upper bound of a list item's id (a signed 64-bit integer)
+RENDER_BUILTINS = frozenset(
+    {"user", "chat", "locale", "settings", "now", "pages", "counters", "start"}
+)
+SYSTEM_LABELS = ("engine.outdated", "engine.error")
+_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
+
+
+@dataclass
+class LinkResult:
+    diagnostics: list[Diagnostic]
+    provides: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+class _Linker:
+    def __init__(
+        self, scenario: s.Scenario, loaded: LoadedYaml, registry: ActionRegistry,
+        store: TemplateStore,
+    ) -> None:
+        self.sc = scenario
+        self.loaded = loaded
+        self.registry = registry
+        self.store = store
+        self.out = Diagnostics()
+        self.exprs = ExpressionChecker(store)
+        self.provides = {n: registry.get(n).provides for n in registry.names()}  # type: ignore[union-attr]
+        self.dialog_keys = dialog_data_keys(scenario, self.provides)
+
+    # ------------------------------------------------------------------ helpers
+
+    def err(self, path: YamlPath, code: str, message: str, hint: str | None = None,
+            *, key: bool = False) -> None:
+        pos = (self.loaded.positions.key(path) if key else None) or self.loaded.positions.lookup(path)
+        self.out.error(pos.file, pos.line, pos.col, code, message, hint)
+
+    def warn(self, path: YamlPath, code: str, message: str, hint: str | None = None) -> None:
+        pos = self.loaded.positions.lookup(path)
+        self.out.warning(pos.file, pos.line, pos.col, code, message, hint)
+
+    def need_label(self, key: str, path: YamlPath) -> None:
+        if not self.store.has_label(key):
+            self.err(path, "missing-label",
+                     f"label '{key}' is not defined in labels.yaml of locale "
+                     f"'{self.sc.default_locale}'{did_you_mean(key, self.store.label_keys())}")
+
+    def need_template(self, name: str, path: YamlPath) -> bool:
+        if self.store.has_template(name):
+            return True
+        self.err(path, "missing-template",
+                 f"template '{name}' not found (expected {self.template_file(name)})"
+                 f"{did_you_mean(name, self.store.template_names())}")
+        return False
+
+    def template_file(self, name: str) -> str:
+        root = self.sc.templates or f"templates/{self.sc.scenario}"
+        return f"{root}/{self.sc.default_locale}/{name}.html"
+
+    def check_vars(self, used: Iterable[str], available: set[str], path: YamlPath,
+                   what: str) -> None:
+        for name in sorted(set(used) - available):
+            self.err(path, "unknown-variable",
+                     f"{what} uses '{name}', which neither the window's data nor its actions "
+                     f"provide{did_you_mean(name, available)}")
+
+    def check_expr(self, source: str, available: set[str], path: YamlPath, what: str) -> None:
+        problem, used = self.exprs.check(source)
+        if problem:
+            self.err(path, "expression", f"{what}: {problem}")
+            return
+        self.check_vars(used, available, path, what)
+
+    def check_target(self, target: str, dialog: str | None, path: YamlPath) -> None:
+        if resolve_target(self.sc, target, dialog) is None:
+            if dialog is None and target in ("back", "done"):
+                self.err(path, "unknown-target", f"'{target}' only makes sense inside a dialog")
+                return
+            self.err(path, "unknown-target", f"unknown target '{target}'"
+                     f"{did_you_mean(target, all_targets(self.sc, dialog))}")
+
+    def check_route(self, route: s.Route, dialog: str | None, path: YamlPath) -> None:
+        self.check_target(route.go, dialog, (*path, "go") if route.go != "stay" else path)
+        if route.notice:
+            self.need_label(route.notice, (*path, "notice"))
+        if route.reply:
+            self.need_template(route.reply, (*path, "reply"))
+
+    # ------------------------------------------------------------------ stages
+
+    def run(self) -> LinkResult:
+        self.check_ids()
+        self.check_settings()
+        for label in SYSTEM_LABELS:
+            if not self.store.has_label(label):
+                self.err(("scenario",), "missing-label",
+                         f"system label '{label}' is not defined in labels.yaml of locale "
+                         f"'{self.sc.default_locale}'",
+                         "the engine shows it for stale buttons and unexpected errors")
+        if self.sc.menu is not None:
+            self.check_target(self.sc.menu, None, ("menu",))
+        for did, dialog in self.sc.dialogs.items():
+            if dialog.start is not None and dialog.start not in dialog.windows:
+                self.err(("dialogs", did, "start"), "unknown-target",
+                         f"start window '{dialog.start}' is not a window of dialog '{did}'"
+                         f"{did_you_mean(dialog.start, dialog.windows)}")
+        for site in action_calls(self.sc):
+            self.check_call(site.call, site.path, site.dialog, site.role, site)
+        for did, wid, window, wpath in windows_of(self.sc):
+            self.check_window(did, wid, window, wpath)
+        self.check_handlers()
+        self.check_messages()
+        self.check_reachability()
+        return LinkResult(self.out.sorted(), self.provides)
+
+    def check_ids(self) -> None:
+        for did, dialog in self.sc.dialogs.items():
+            self.check_id(did, ("dialogs", did), "dialog")
+            for wid in dialog.windows:
+                self.check_id(wid, ("dialogs", did, "windows", wid), "window")
+                if wid in KEYWORDS:
+                    self.err(("dialogs", did, "windows", wid), "invalid-id",
+                             f"'{wid}' is a navigation keyword and cannot name a window", key=True)
+        if not ID_PATTERN.match(self.sc.scenario):
+            self.err(("scenario",), "invalid-id",
+                     f"scenario id '{self.sc.scenario}' must match {ID_PATTERN.pattern}")
+
+    def check_id(self, ident: str, path: YamlPath, what: str) -> None:
+        if not ID_PATTERN.match(ident):
+            self.err(path, "invalid-id",
+                     f"{what} id '{ident}' must start with a letter and use only letters, digits "
+                     f"and '_' (at most 32)", key=True)
+
+    def check_settings(self) -> None:
+        for name, spec in self.sc.settings.items():
+            if spec.default is not None:
+                try:
+                    parse_setting(name, spec.type, spec.default)
+                except Exception as exc:
+                    self.err(("settings", name, "default"), "invalid-default", str(exc))
+
+    def check_call(self, call: s.ActionCall, path: YamlPath, dialog: str | None, role: str,
+                   site: Any) -> None:
+        spec = self.registry.get(call.call)
+        if spec is None:
+            self.err((*path, "call"), "unknown-action", f"unknown action '{call.call}'"
+                     f"{did_you_mean(call.call, self.registry.names())}",
+                     None if self.registry.names() else "no action packages are listed in 'actions:'")
+            return
+        self.check_args(spec, call, path, self.call_vars(site))
+        if role == "load":
+            return
+        unknown = [o for o in call.on if o not in spec.outcomes]
+        for outcome in unknown:
+            self.err((*path, "on", outcome), "unknown-outcome",
+                     f"action '{spec.name}' has no outcome '{outcome}'"
+                     f"{did_you_mean(outcome, spec.outcomes)}",
+                     "its outcomes are: " + ", ".join(spec.outcomes), key=True)
+        implicit_ok = spec.outcomes == ("ok",) and not call.on
+        if not implicit_ok:
+            for outcome in spec.outcomes:
+                if outcome not in call.on:
+                    self.err((*path, "on") if call.on else path, "unrouted-outcome",
+                             f"outcome '{outcome}' of action '{spec.name}' is not routed",
+                             f"add 'on: {{{outcome}: <target>}}'")
+        for outcome, route in call.on.items():
+            self.check_route(route, dialog, (*path, "on", outcome))
+
+    def call_vars(self, site: Any) -> set[str]:
+        base = set(RENDER_BUILTINS) | self.dialog_keys
+        if site.role == "select":
+            base.add("item_id")
+        if site.role == "input":
+            base.add("value")
+        if site.role == "load" and site.dialog is not None:
+            base |= self.window_scope_extra(site.dialog, site.window)
+        if site.role == "handler":
+            handler = self.sc.handlers[site.path[1]]
+            base = {"user", "chat", "locale", "settings", "now", "args", "text", "document"}
+            if handler.args:
+                try:
+                    base |= set(re.compile(handler.args).groupindex)
+                except re.error:
+                    pass
+        return base
+
+    def window_scope_extra(self, dialog: str, window: str | None) -> set[str]:
+        return set()
+
+    def check_args(self, spec: ActionSpec, call: s.ActionCall, path: YamlPath,
+                   available: set[str]) -> None:
+        for name, value in call.args.items():
+            apath = (*path, "args", name)
+            if name not in spec.params and not spec.accepts_any():
+                self.err(apath, "unknown-argument",
+                         f"action '{spec.name}' has no parameter '{name}'"
+                         f"{did_you_mean(name, spec.params)}", key=True)
+                continue
+            if isinstance(value, str) and "{{" in value:
+                self.check_expr_or_template(value, available, apath, f"argument '{name}'")
+                continue
+            annotation = spec.annotations.get(name)
+            if annotation is not None and annotation is not Any and name in spec.params:
+                try:
+                    TypeAdapter(annotation).validate_python(value)
+                except ValidationError as exc:
+                    reason = exc.errors()[0]["msg"]
+                    self.err(apath, "argument-type",
+                             f"argument '{name}' of '{spec.name}': {reason[0].lower()}{reason[1:]}")
+                except Exception:  # an annotation pydantic cannot build an adapter for
+                    pass
+        for name in sorted(spec.required_params() - set(call.args)):
+            self.err(path, "missing-argument",
+                     f"action '{spec.name}' needs argument '{name}'")
+
+    def check_expr_or_template(self, value: str, available: set[str], path: YamlPath,
+                               what: str) -> None:
+        problem, used = self.exprs.check_template(value)
+        if problem:
+            self.err(path, "expression", f"{what}: {problem}")
+            return
+        self.check_vars(used, available, path, what)
+
+    def window_vars(self, window: s.WindowSpec) -> set[str]:
+        scope = set(RENDER_BUILTINS) | self.dialog_keys
+        if window.load is not None and (spec := self.registry.get(window.load.call)):
+            scope |= set(spec.provides)
+        return scope
+
+    def check_window(self, did: str, wid: str, window: s.WindowSpec, wpath: YamlPath) -> None:
+        scope = self.window_vars(window)
+        if self.need_template(window.text, (*wpath, "text")):
+            self.check_vars(self.store.variables_of_template(window.text), scope,
+                            (*wpath, "text"), f"template '{window.text}'")
+        if window.media is not None:
+            media = window.media
+            if media.url is not None:
+                self.check_expr_or_template(media.url, scope, (*wpath, "media", "url"), "media url")
+            if media.data is not None and media.data not in scope:
+                self.err((*wpath, "media", "data"), "unknown-variable",
+                         f"media data '{media.data}' is not provided by the window's actions"
+                         f"{did_you_mean(media.data, scope)}")
+            if media.when:
+                self.check_expr(media.when, scope, (*wpath, "media", "when"), "condition")
+        if window.placeholder:
+            self.need_label(window.placeholder, (*wpath, "placeholder"))
+        self.check_widgets(did, window, wpath, scope)
+        self.check_input(did, window, wpath)
+
+    def check_widgets(self, did: str, window: s.WindowSpec, wpath: YamlPath,
+                      scope: set[str]) -> None:
+        seen: dict[str, YamlPath] = {}
+        reply_only = False
+        has_way_out = False
+        for widget, path in widgets_of(window.keyboard, (*wpath, "keyboard")):
+            if widget.id is not None:
+                self.check_id(widget.id, (*path, "id"), "widget")
+                if widget.id in seen:
+                    first = self.loaded.positions.lookup((*seen[widget.id], "id"))
+                    self.err((*path, "id"), "duplicate-id",
+                             f"widget id '{widget.id}' is already used in this window "
+                             f"(line {first.line})")
+                else:
+                    seen[widget.id] = path
+                if len(widget.id.encode()) + INTENT_PREFIX_BYTES > CALLBACK_LIMIT:
+                    self.err((*path, "id"), "callback-too-long",
+                             f"callback data for '{widget.id}' can exceed {CALLBACK_LIMIT} bytes")
+            if widget.when:
+                self.check_expr(widget.when, scope, (*path, "when"), "condition")
+            if isinstance(widget, s.ButtonWidget):
+                has_way_out = True
+                self.need_id(widget.id, path, "button")
+                self.check_label(widget.label, scope, (*path, "label"))
+                if widget.go is None and widget.action is None:
+                    self.err(path, "dead-button", "a button needs 'go' or 'action'")
+                if widget.go is not None and widget.action is not None:
+                    self.err(path, "ambiguous-button",
+                             "a button takes 'go' or 'action', not both; route the action's "
+                             "outcomes with 'on:' instead")
+                if widget.go is not None:
+                    self.check_target(widget.go, did, (*path, "go"))
+                if widget.notice:
+                    self.need_label(widget.notice, (*path, "notice"))
+            elif isinstance(widget, s.UrlWidget):
+                self.check_label(widget.label, scope, (*path, "label"))
+                self.check_expr_or_template(widget.url, scope, (*path, "url"), "url")
+            elif isinstance(widget, s.ContactButton | s.LocationButton):
+                reply_only = True
+                self.check_label(widget.label, scope, (*path, "label"))
+            elif isinstance(widget, s.SelectWidget):
+                has_way_out = True
+                self.need_id(widget.id, path, "select")
+                self.check_expr(widget.items, scope, (*path, "items"), "items")
+                self.check_label(widget.label, scope | {"item"}, (*path, "label"))
+                if widget.go is not None:
+                    self.check_target(widget.go, did, (*path, "go"))
+                if widget.id and (len(widget.id.encode()) + 1 + ITEM_ID_BYTES
+                                  + INTENT_PREFIX_BYTES > CALLBACK_LIMIT):
+                    self.err((*path, "id"), "callback-too-long",
+                             f"callback data for list '{widget.id}' can exceed {CALLBACK_LIMIT} "
+                             f"bytes with item ids of up to {ITEM_ID_BYTES} bytes; shorten the id")
+                if widget.page_size:
+                    self.need_pager_labels(path)
+            elif isinstance(widget, s.PagerWidget):
+                self.need_id(widget.id, path, "pager")
+                self.check_expr(widget.pages, scope, (*path, "pages"), "pages")
+                self.need_pager_labels(path)
+            elif isinstance(widget, s.CounterWidget):
+                self.need_id(widget.id, path, "counter")
+                for key in ("counter.minus", "counter.plus", "counter.value"):
+                    self.need_label(key, path)
+        if reply_only and window.markup == "inline":
+            self.err((*wpath, "markup"), "reply-only",
+                     "contact and location buttons only work in a reply keyboard; "
+                     "remove 'markup: inline'")
+        self._way_out = has_way_out
+
+    def need_pager_labels(self, path: YamlPath) -> None:
+        for key in ("pager.prev", "pager.next", "pager.page"):
+            self.need_label(key, path)
+
+    def need_id(self, ident: str | None, path: YamlPath, what: str) -> None:
+        if ident is None:
+            self.err(path, "missing-key", f"missing required key 'id' in this '{what}' widget")
+
+    def check_label(self, key: str, scope: set[str], path: YamlPath) -> None:
+        if self.store.has_label(key):
+            self.check_vars(self.store.variables_of_label(key), scope, path, f"label '{key}'")
+        else:
+            self.need_label(key, path)
+
+    def check_input(self, did: str, window: s.WindowSpec, wpath: YamlPath) -> None:
+        spec = window.input
+        if spec is None:
+            return
+        ipath = (*wpath, "input")
+        self.need_label(spec.invalid, (*ipath, "invalid"))
+        if isinstance(spec, s.TextInput) and spec.regex is not None:
+            try:
+                re.compile(spec.regex)
+            except re.error as exc:
+                self.err((*ipath, "regex"), "invalid-regex", f"invalid regular expression: {exc}")
+        if spec.go is not None and spec.action is not None:
+            self.err(ipath, "ambiguous-input", "an input takes 'go' or 'action', not both")
+        if spec.go is not None:
+            self.check_target(spec.go, did, (*ipath, "go"))
+        if spec.go is None and spec.action is None and not self._way_out:
+            self.err(ipath, "dead-end",
+                     "this window waits for input but neither the input ('go'/'action') nor a "
+                     "button leads anywhere", "add 'go: <target>' to the input or a button")
+
+    def check_handlers(self) -> None:
+        callbacks = {h.callback for h in self.sc.handlers if h.callback}
+        for index, handler in enumerate(self.sc.handlers):
+            path: YamlPath = ("handlers", index)
+            if handler.command is not None and not _COMMAND.match(handler.command):
+                self.err((*path, "command"), "invalid-command",
+                         f"command '{handler.command}' must be 1-32 lowercase letters, digits "
+                         "or '_' (without '/')")
+            for key in ("text", "args"):
+                pattern = getattr(handler, key)
+                if pattern is not None:
+                    try:
+                        re.compile(pattern)
+                    except re.error as exc:
+                        self.err((*path, key), "invalid-regex", f"invalid regular expression: {exc}")
+            if handler.reply_to is not None and handler.reply_to not in self.sc.messages:
+                self.err((*path, "reply_to"), "unknown-message",
+                         f"unknown message '{handler.reply_to}'"
+                         f"{did_you_mean(handler.reply_to, self.sc.messages)}")
+            if handler.go is not None:
+                self.check_target(handler.go, None, (*path, "go"))
+            if handler.reply is not None:
+                self.need_template(handler.reply, (*path, "reply"))
+            if handler.go is None and handler.action is None and handler.reply is None:
+                self.err(path, "dead-handler", "a handler needs 'go', 'reply' or 'action'")
+            if handler.callback is not None and ":" in handler.callback:
+                self.err((*path, "callback"), "invalid-id", "a callback name cannot contain ':'")
+        del callbacks
+
+    def check_messages(self) -> None:
+        callbacks = {h.callback for h in self.sc.handlers if h.callback}
+        for name, message in self.sc.messages.items():
+            mpath: YamlPath = ("messages", name)
+            self.need_template(message.text, (*mpath, "text"))
+            for r, row in enumerate(message.buttons):
+                for c, button in enumerate(row):
+                    bpath: YamlPath = (*mpath, "buttons", r, c)
+                    self.need_label(button.label, (*bpath, "label"))
+                    if button.callback is not None:
+                        if button.callback not in callbacks:
+                            self.err((*bpath, "callback"), "unknown-callback",
+                                     f"no handler takes callback '{button.callback}'"
+                                     f"{did_you_mean(button.callback, callbacks)}")
+                        size = len(button.callback.encode()) + sum(
+                            1 + (ITEM_ID_BYTES if "{{" in a else len(a.encode()))
+                            for a in button.args
+                        )
+                        if size > CALLBACK_LIMIT:
+                            self.err(bpath, "callback-too-long",
+                                     f"callback data can reach {size} bytes "
+                                     f"(limit {CALLBACK_LIMIT})")
+
+    def check_reachability(self) -> None:
+        from engine.scenario.graph import reachable_windows  # local: graph imports linker names
+
+        reached = reachable_windows(self.sc)
+        for did, wid, _window, wpath in windows_of(self.sc):
+            if (did, wid) not in reached:
+                self.warn(wpath, "unreachable-window",
+                          f"window '{did}.{wid}' cannot be reached from the menu or any handler")
+
+
+def link(
+    scenario: s.Scenario, loaded: LoadedYaml, registry: ActionRegistry, store: TemplateStore,
+) -> LinkResult:
+    return _Linker(scenario, loaded, registry, store).run()

@@ -1,0 +1,419 @@
+"""The scenario format as pydantic models (``extra="forbid"``, strict types).
+
+A scenario file describes one bot::
+
+    scenario: demo                 # id: part of every state name, so keep it stable
+    locales: [ru, uz, en]          # the first one is the default
+    actions: {demo: actions.demo}  # action namespace -> Python package
+    settings: {GREETING: {type: str, default: "friend"}}
+    menu: main                     # where the "menu" target and stale buttons lead
+    dialogs:
+      main:
+        windows:
+          hello:
+            text: hello            # templates/demo/<locale>/hello.html
+            keyboard:
+              - {type: button, id: go, label: next, go: other}
+    handlers:
+      - {command: start, go: main}
+
+Shapes that are written in several ways in YAML (a route as a bare string or as a mapping) are
+normalised by ``ensure_*`` validators here, in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "ActionCall",
+    "ButtonWidget",
+    "ColumnWidget",
+    "ContactButton",
+    "ContactInput",
+    "CounterWidget",
+    "DialogSpec",
+    "DocumentInput",
+    "GroupWidget",
+    "HandlerSpec",
+    "InputSpec",
+    "LocationButton",
+    "LocationInput",
+    "MediaSpec",
+    "MessageButton",
+    "MessageSpec",
+    "NumberInput",
+    "PagerWidget",
+    "Route",
+    "RowWidget",
+    "Scenario",
+    "SelectWidget",
+    "SettingSpec",
+    "TextInput",
+    "UrlWidget",
+    "Widget",
+    "WindowSpec",
+]
+
+ScalarValue = str | int | float | bool | None
+ArgValue = ScalarValue | list[Any] | dict[str, Any]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+# --------------------------------------------------------------------------- routes and actions
+
+
+class Route(Model):
+    """Where an outcome leads.
+
+    ``go`` is a target: a window of the same dialog, ``dialog`` or ``dialog.window``, or one of
+    ``stay`` (re-render), ``back`` (the previous window), ``menu`` (the scenario's menu, stack
+    reset), ``done`` (close this dialog). ``notice`` is a label shown as a toast (button clicks)
+    or a short message (inputs, handlers); ``reply`` is a message template sent to the chat.
+    """
+
+    go: str = "stay"
+    notice: str | None = None
+    reply: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def ensure_route(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"go": value}
+        return value
+
+
+class ActionCall(Model):
+    """``{call: ns.module.func, args: {...}, on: {outcome: route}}``.
+
+    An argument is a literal, or a string: ``"{{ expr }}"`` alone evaluates ``expr`` to a native
+    value; any other string containing ``{{`` renders to a string.
+    """
+
+    call: str
+    args: dict[str, ArgValue] = Field(default_factory=dict)
+    on: dict[str, Route] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def ensure_call(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"call": value}
+        return value
+
+
+# --------------------------------------------------------------------------- settings
+
+
+SettingType = Literal["str", "int", "decimal", "bool", "time", "timezone", "int_list", "str_list"]
+
+
+class SettingSpec(Model):
+    type: SettingType = "str"
+    default: ScalarValue = None
+    required: bool = False
+    secret: bool = False
+    description: str | None = None
+
+
+# --------------------------------------------------------------------------- keyboard widgets
+
+
+class WidgetBase(Model):
+    id: str | None = None
+    when: str | None = None
+
+
+class ButtonWidget(WidgetBase):
+    """A button: ``go`` somewhere, or run an ``action`` and route its outcome."""
+
+    type: Literal["button"]
+    label: str
+    go: str | None = None
+    notice: str | None = None
+    action: ActionCall | None = None
+
+
+class UrlWidget(WidgetBase):
+    type: Literal["url"]
+    label: str
+    url: str
+
+
+class ContactButton(WidgetBase):
+    """A reply-keyboard button that shares the user's own phone number (private chats only)."""
+
+    type: Literal["contact"]
+    label: str
+
+
+class LocationButton(WidgetBase):
+    """A reply-keyboard button that shares the user's location (private chats only)."""
+
+    type: Literal["location"]
+    label: str
+
+
+class SelectWidget(WidgetBase):
+    """Buttons for each item of a list from the window's data.
+
+    ``items`` is an expression giving the list; ``item_id`` the field that identifies an item
+    (sent in callback data, so keep it short); ``label`` a label rendered with ``item``.
+    A click stores the id in dialog data under ``save_as`` (if given), then runs ``action``
+    (with ``item_id`` available to its arguments) or goes to ``go``.
+    ``page_size`` pages the list locally (rows of ``width`` buttons).
+    """
+
+    type: Literal["select"]
+    items: str
+    label: str
+    item_id: str = "id"
+    width: int = Field(default=1, ge=1, le=8)
+    page_size: int | None = Field(default=None, ge=1, le=50)
+    save_as: str | None = None
+    go: str | None = None
+    action: ActionCall | None = None
+
+
+class PagerWidget(WidgetBase):
+    """Previous / "page x of y" / next buttons for server-side paging.
+
+    ``pages`` is an expression over the window's data giving the number of pages. The current
+    page (0-based) is available to the window's ``load`` arguments as ``pages.<id>``.
+    """
+
+    type: Literal["pager"]
+    pages: str
+
+
+class CounterWidget(WidgetBase):
+    """``-  value  +`` buttons; the value is available as ``counters.<id>``."""
+
+    type: Literal["counter"]
+    min: int = 0
+    max: int | None = None
+    default: int = 1
+
+
+class RowWidget(WidgetBase):
+    type: Literal["row"]
+    widgets: list[Widget]
+
+
+class ColumnWidget(WidgetBase):
+    type: Literal["column"]
+    widgets: list[Widget]
+
+
+class GroupWidget(WidgetBase):
+    type: Literal["group"]
+    width: int = Field(ge=1, le=8)
+    widgets: list[Widget]
+
+
+Widget = Annotated[
+    ButtonWidget
+    | UrlWidget
+    | ContactButton
+    | LocationButton
+    | SelectWidget
+    | PagerWidget
+    | CounterWidget
+    | RowWidget
+    | ColumnWidget
+    | GroupWidget,
+    Field(discriminator="type"),
+]
+
+RowWidget.model_rebuild()
+ColumnWidget.model_rebuild()
+GroupWidget.model_rebuild()
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+class InputBase(Model):
+    """What a window accepts as a message. The accepted value is saved under ``save_as`` and
+    available to ``action`` arguments as ``value``; then ``action`` runs or ``go`` is followed.
+    ``invalid`` names the label shown when the input is refused (it receives ``reason``)."""
+
+    save_as: str | None = None
+    go: str | None = None
+    action: ActionCall | None = None
+    invalid: str = "input.invalid"
+
+
+class TextInput(InputBase):
+    type: Literal["text"]
+    min_length: int | None = Field(default=None, ge=0)
+    max_length: int | None = Field(default=None, ge=1, le=4096)
+    regex: str | None = None
+
+
+class NumberInput(InputBase):
+    type: Literal["number"]
+    min: int | float | None = None
+    max: int | float | None = None
+    integer: bool = False
+
+
+class ContactInput(InputBase):
+    """A shared contact; by default only the sender's own contact is accepted."""
+
+    type: Literal["contact"]
+    own_only: bool = True
+
+
+class LocationInput(InputBase):
+    type: Literal["location"]
+
+
+class DocumentInput(InputBase):
+    type: Literal["document"]
+    mime_types: list[str] = Field(default_factory=list)
+    extensions: list[str] = Field(default_factory=list)
+    max_size: int = Field(default=20 * 1024 * 1024, ge=1, le=50 * 1024 * 1024)
+
+
+InputSpec = Annotated[
+    TextInput | NumberInput | ContactInput | LocationInput | DocumentInput,
+    Field(discriminator="type"),
+]
+
+
+# --------------------------------------------------------------------------- windows and dialogs
+
+
+class MediaSpec(Model):
+    """A photo: ``url`` is a template giving a URL or a Telegram file id; ``data`` names a key of
+    the window's data holding image bytes (for example a generated QR code)."""
+
+    type: Literal["photo"] = "photo"
+    url: str | None = None
+    data: str | None = None
+    when: str | None = None
+
+    @model_validator(mode="after")
+    def exactly_one_source(self) -> MediaSpec:
+        if (self.url is None) == (self.data is None):
+            raise ValueError("media needs exactly one of 'url' or 'data'")
+        return self
+
+
+class WindowSpec(Model):
+    text: str
+    media: MediaSpec | None = None
+    load: ActionCall | None = None
+    keyboard: list[Widget] = Field(default_factory=list)
+    markup: Literal["inline", "reply"] | None = None
+    input: InputSpec | None = None
+    placeholder: str | None = None
+
+
+class DialogSpec(Model):
+    start: str | None = None
+    windows: dict[str, WindowSpec]
+
+    @field_validator("windows")
+    @classmethod
+    def not_empty(cls, value: dict[str, WindowSpec]) -> dict[str, WindowSpec]:
+        if not value:
+            raise ValueError("a dialog needs at least one window")
+        return value
+
+
+# --------------------------------------------------------------------------- side messages and handlers
+
+
+class MessageButton(Model):
+    """A button of a side message: ``callback`` (a handler's callback name) with ``args``
+    (templates), or a ``url``."""
+
+    label: str
+    callback: str | None = None
+    args: list[str] = Field(default_factory=list)
+    url: str | None = None
+    when: str | None = None
+
+    @model_validator(mode="after")
+    def exactly_one_action(self) -> MessageButton:
+        if (self.callback is None) == (self.url is None):
+            raise ValueError("a message button needs exactly one of 'callback' or 'url'")
+        return self
+
+
+class MessageSpec(Model):
+    """A message the bot sends to another chat through the notifier (e.g. a card to managers)."""
+
+    text: str
+    buttons: list[list[MessageButton]] = Field(default_factory=list)
+
+
+class DocumentFilter(Model):
+    mime_types: list[str] = Field(default_factory=list)
+    extensions: list[str] = Field(default_factory=list)
+    max_size: int = Field(default=20 * 1024 * 1024, ge=1, le=50 * 1024 * 1024)
+
+
+class HandlerSpec(Model):
+    """An event outside dialogs. Exactly one trigger: ``command``, ``text`` (a regex),
+    ``callback`` (a side-message button) or ``reply_to`` (a reply to a side message).
+
+    ``args`` is a regex over the command's arguments (or the caption's); named groups become
+    action arguments. ``document`` requires an attached document matching the filter.
+    Then ``go`` starts a dialog (stack reset), or ``action`` runs and its outcome is routed.
+    """
+
+    command: str | None = None
+    text: str | None = None
+    callback: str | None = None
+    reply_to: str | None = None
+    args: str | None = None
+    document: DocumentFilter | None = None
+    chat: Literal["private", "group", "any"] = "private"
+    go: str | None = None
+    reply: str | None = None
+    action: ActionCall | None = None
+
+    @model_validator(mode="after")
+    def one_trigger(self) -> HandlerSpec:
+        triggers = [t for t in (self.command, self.text, self.callback, self.reply_to) if t]
+        if len(triggers) != 1:
+            raise ValueError(
+                "a handler needs exactly one of 'command', 'text', 'callback' or 'reply_to'"
+            )
+        return self
+
+
+# --------------------------------------------------------------------------- the scenario
+
+
+class Scenario(Model):
+    scenario: str
+    title: str | None = None
+    locales: list[str] = Field(default_factory=lambda: ["ru", "uz", "en"], min_length=1)
+    templates: str | None = None
+    actions: dict[str, str] = Field(default_factory=dict)
+    settings: dict[str, SettingSpec] = Field(default_factory=dict)
+    menu: str | None = None
+    dialogs: dict[str, DialogSpec]
+    handlers: list[HandlerSpec] = Field(default_factory=list)
+    messages: dict[str, MessageSpec] = Field(default_factory=dict)
+
+    @field_validator("dialogs")
+    @classmethod
+    def has_dialogs(cls, value: dict[str, DialogSpec]) -> dict[str, DialogSpec]:
+        if not value:
+            raise ValueError("a scenario needs at least one dialog")
+        return value
+
+    @property
+    def default_locale(self) -> str:
+        return self.locales[0]

@@ -1,0 +1,238 @@
+"""The schema stage: plain YAML data -> :class:`Scenario`, with pydantic errors mapped to positioned
+diagnostics ("did you mean" included)."""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from engine.diagnostics import Diagnostic, Severity, did_you_mean
+from engine.scenario import schema
+from engine.scenario.loader import LoadedYaml
+
+__all__ = ["kind_of", "validate_scenario"]
+
+_KINDS: dict[type[BaseModel], str] = {
+    schema.Scenario: "scenario",
+    schema.DialogSpec: "dialog",
+    schema.WindowSpec: "window",
+    schema.MediaSpec: "media",
+    schema.ActionCall: "action call",
+    schema.Route: "route",
+    schema.SettingSpec: "setting",
+    schema.ButtonWidget: "'button' widget",
+    schema.UrlWidget: "'url' widget",
+    schema.ContactButton: "'contact' widget",
+    schema.LocationButton: "'location' widget",
+    schema.SelectWidget: "'select' widget",
+    schema.PagerWidget: "'pager' widget",
+    schema.CounterWidget: "'counter' widget",
+    schema.RowWidget: "'row' widget",
+    schema.ColumnWidget: "'column' widget",
+    schema.GroupWidget: "'group' widget",
+    schema.TextInput: "'text' input",
+    schema.NumberInput: "'number' input",
+    schema.ContactInput: "'contact' input",
+    schema.LocationInput: "'location' input",
+    schema.DocumentInput: "'document' input",
+    schema.MessageSpec: "message",
+    schema.MessageButton: "message button",
+    schema.HandlerSpec: "handler",
+    schema.DocumentFilter: "document filter",
+}
+
+_YAML_TYPE_NAMES = {
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
+    type(None): "nothing (null)",
+    list: "a list",
+    dict: "a mapping",
+}
+
+_EXPECTED = {
+    "string_type": "a string",
+    "int_type": "a whole number",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "dict_type": "a mapping",
+    "list_type": "a list",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+}
+
+
+def kind_of(model: type[BaseModel]) -> str:
+    return _KINDS.get(model, model.__name__)
+
+
+def validate_scenario(loaded: LoadedYaml) -> tuple[schema.Scenario | None, list[Diagnostic]]:
+    """Validate the loaded data against the schema; all problems at once, positioned."""
+    if not isinstance(loaded.data, dict):
+        pos = loaded.positions.lookup(())
+        return None, [
+            Diagnostic(
+                loaded.file, pos.line, pos.col, "schema",
+                "a scenario file must be a mapping with 'scenario' and 'dialogs'",
+            )
+        ]
+    try:
+        return schema.Scenario.model_validate(loaded.data), []
+    except ValidationError as exc:
+        return None, [_to_diagnostic(loaded, err) for err in exc.errors(include_url=False)]
+
+
+# --------------------------------------------------------------------------- loc walking
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """The alternatives of an annotation (Optional/Union/Annotated peeled)."""
+    origin = get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        out: list[Any] = []
+        for arg in get_args(annotation):
+            out.extend(_unwrap(arg))
+        return out
+    return [annotation]
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    return [a for a in _unwrap(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
+
+
+def _tag_of(model: type[BaseModel]) -> str | None:
+    field = model.model_fields.get("type")
+    if field is None:
+        return None
+    args = get_args(field.annotation)
+    return str(args[0]) if args else None
+
+
+def _walk(loc: tuple[int | str, ...]) -> tuple[tuple[int | str, ...], type[BaseModel] | None, str | None]:
+    """Strip pydantic's union tags from ``loc``; return the data path, the model that owns the
+    last element, and the field name if the last element is one of that model's fields."""
+    path: list[int | str] = []
+    current: list[Any] = [schema.Scenario]
+    owner: type[BaseModel] | None = None
+    last_field: str | None = None
+    for element in loc:
+        models = [m for a in current for m in _models_in(a)]
+        containers = [a for a in (x for c in current for x in _unwrap(c)) if get_origin(a) in (dict, list)]
+        tagged = {t: m for m in models if (t := _tag_of(m))}
+        if isinstance(element, str) and len(tagged) > 1 and element in tagged and not path_is_key(containers):
+            current = [tagged[element]]
+            continue
+        if models and isinstance(element, str):
+            model = next((m for m in models if element in m.model_fields), models[0])
+            owner, last_field = model, element
+            path.append(element)
+            field = model.model_fields.get(element)
+            current = [field.annotation] if field else []
+            continue
+        owner, last_field = None, None
+        path.append(element)
+        next_current: list[Any] = []
+        for container in containers:
+            args = get_args(container)
+            if get_origin(container) is dict and isinstance(element, str):
+                next_current.append(args[1])
+            elif get_origin(container) is list and isinstance(element, int):
+                next_current.append(args[0])
+        current = next_current
+    return tuple(path), owner, last_field
+
+
+def path_is_key(containers: list[Any]) -> bool:
+    return any(get_origin(c) is dict for c in containers)
+
+
+def _parent_model(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The model that the mapping at ``loc`` (a data path with tags) is validated as."""
+    _, owner, _ = _walk(loc + ("__probe__",))
+    return owner
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def _describe(value: Any) -> str:
+    text = _YAML_TYPE_NAMES.get(type(value), type(value).__name__)
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        shown = repr(value) if len(repr(value)) < 40 else repr(value)[:37] + "...'"
+        return f"{text} {shown}"
+    return text
+
+
+def _to_diagnostic(loaded: LoadedYaml, err: ErrorDetails) -> Diagnostic:
+    loc = tuple(err["loc"])
+    data_path, owner, field = _walk(loc)
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    hint: str | None = None
+    pos = loaded.positions.lookup(data_path)
+    code = "schema"
+
+    if kind == "extra_forbidden":
+        code = "unknown-key"
+        key = str(loc[-1])
+        parent = _parent_model(loc[:-1])
+        valid = sorted(parent.model_fields) if parent else []
+        where = f" for a {kind_of(parent)}" if parent else ""
+        message = f"'{key}' is not a valid key{where}{did_you_mean(key, valid)}"
+        if parent and not did_you_mean(key, valid):
+            hint = "valid keys: " + ", ".join(valid)
+        key_pos = loaded.positions.key(data_path)
+        pos = key_pos or pos
+    elif kind == "missing":
+        code = "missing-key"
+        parent = _parent_model(loc[:-1])
+        where = f" in this {kind_of(parent)}" if parent else ""
+        message = f"missing required key '{loc[-1]}'{where}"
+        pos = loaded.positions.lookup(data_path[:-1])
+    elif kind == "union_tag_invalid":
+        code = "unknown-type"
+        tag = str(ctx.get("tag", ""))
+        expected = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
+        message = f"unknown type '{tag}'{did_you_mean(tag, expected)}"
+        hint = "valid types: " + ", ".join(expected)
+        pos = loaded.positions.node(data_path + ("type",)) or pos
+    elif kind == "union_tag_not_found":
+        code = "missing-key"
+        message = "missing required key 'type'"
+        expected = sorted(t for m in _models_in(schema.Widget) if (t := _tag_of(m)))
+        hint = "valid types: " + ", ".join(expected)
+    elif kind == "literal_error":
+        code = "invalid-value"
+        expected_text = str(ctx.get("expected", ""))
+        options = [o.strip().strip("'") for o in expected_text.replace(" or ", ",").split(",")]
+        options = [o for o in options if o]
+        value = err.get("input")
+        message = f"{_describe(value)} is not allowed here; expected one of: {', '.join(options)}"
+        if isinstance(value, str):
+            message += did_you_mean(value, options)
+    elif kind in _EXPECTED:
+        code = "wrong-type"
+        value = err.get("input")
+        message = f"expected {_EXPECTED[kind]}, got {_describe(value)}"
+        if kind == "bool_type" and isinstance(value, str) and value.lower() in {
+            "yes", "no", "on", "off", "y", "n",
+        }:
+            hint = "write true or false; yes/no/on/off are plain strings in this format"
+        elif kind == "int_type" and isinstance(value, str) and value.strip().isdigit():
+            hint = "numbers with a leading zero are read as strings; remove the zero or the quotes"
+    elif kind in ("value_error", "assertion_error"):
+        code = "invalid-value"
+        message = str(ctx.get("error", err["msg"]))
+    else:
+        code = "invalid-value"
+        message = err["msg"][0].lower() + err["msg"][1:]
+    if field and owner and kind not in ("extra_forbidden", "missing"):
+        message = f"'{field}': {message}"
+    return Diagnostic(loaded.file, pos.line, pos.col, code, message, Severity.ERROR, hint)

@@ -1,0 +1,222 @@
+"""The test kit: scripted users drive the real dispatcher built from real scenario files.
+
+::
+
+    async with Playground.open("scenarios/demo.yaml") as play:
+        alice = play.user("Alice")
+        await alice.send("/start")
+        await alice.click("☕ Drinks")
+        assert "Pick a drink" in alice.last.text
+
+Every outgoing call goes through the Bot API emulator, which validates it against the Bot API
+schema (``transport="memory"``: an in-process aiogram session; ``transport="http"``: aiogram's own
+aiohttp session over loopback with long polling). Nothing of aiogram or aiogram-dialog is patched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from aiogram.types import Update
+
+from engine.actions import Services
+from engine.errors import ScenarioError
+from engine.playground.botapi import (
+    ApiCall,
+    BotAccount,
+    BotApiEmulator,
+    Chat,
+    ChatMessage,
+    EmulatorServer,
+    EmulatorSession,
+    UserAccount,
+)
+from engine.runtime.app import BotApp, build_app, make_bot
+from engine.runtime.context import utc_now
+from engine.runtime.storage import create_storage
+from engine.scenario.pipeline import ScenarioBundle, load_bundle
+
+__all__ = ["Actor", "Playground"]
+
+TOKEN = "123456:TEST-TOKEN"
+Transport = Literal["memory", "http"]
+
+
+@dataclass
+class Actor:
+    """A user acting in one chat (their private chat with the bot, or a group)."""
+
+    play: Playground
+    account: UserAccount
+    chat: Chat
+
+    @property
+    def id(self) -> int:
+        return self.account.id
+
+    def at(self, chat: Chat) -> Actor:
+        """The same user acting in another chat (a group they are a member of)."""
+        return Actor(self.play, self.account, chat)
+
+    # ------------------------------------------------------------------ doing
+
+    async def send(self, text: str, *, reply_to: int | None = None) -> None:
+        emu = self.play.emulator
+        await self.play.deliver(emu.send_text(self.play.bot, self.chat, self.account, text,
+                                              reply_to=reply_to))
+
+    async def click(self, text: str) -> None:
+        """Press the inline button ``text`` on the latest bot message that has it."""
+        emu = self.play.emulator
+        await self.play.deliver(emu.click_text(self.play.bot, self.chat, self.account, text))
+
+    async def click_data(self, message_id: int, callback_data: str) -> None:
+        emu = self.play.emulator
+        await self.play.deliver(emu.click(self.play.bot, self.chat, self.account, message_id,
+                                          callback_data))
+
+    async def press(self, text: str, *, phone_number: str = "") -> None:
+        """Press a button of the current reply keyboard."""
+        emu = self.play.emulator
+        await self.play.deliver(emu.press_reply_button(self.play.bot, self.chat, self.account,
+                                                       text, phone_number=phone_number))
+
+    async def share_contact(self, phone_number: str = "998901234567", *,
+                            contact_user_id: int | None = None) -> None:
+        """Share a contact: by default one's own; ``contact_user_id`` forges somebody else's."""
+        emu = self.play.emulator
+        kwargs: dict[str, Any] = {}
+        if contact_user_id is not None:
+            kwargs["contact_user_id"] = contact_user_id
+        await self.play.deliver(emu.share_contact(self.play.bot, self.chat, self.account,
+                                                  phone_number, **kwargs))
+
+    async def send_location(self, latitude: float, longitude: float) -> None:
+        emu = self.play.emulator
+        await self.play.deliver(emu.send_location(self.play.bot, self.chat, self.account,
+                                                  latitude, longitude))
+
+    async def send_document(self, data: bytes, file_name: str, mime_type: str, *,
+                            caption: str | None = None, reply_to: int | None = None) -> None:
+        emu = self.play.emulator
+        await self.play.deliver(emu.send_document(
+            self.play.bot, self.chat, self.account, data, file_name, mime_type,
+            caption=caption, reply_to=reply_to))
+
+    # ------------------------------------------------------------------ seeing
+
+    @property
+    def messages(self) -> list[ChatMessage]:
+        """The bot's messages in this chat, oldest first (deleted ones left out)."""
+        return self.play.emulator.bot_messages(self.chat)
+
+    @property
+    def last(self) -> ChatMessage:
+        message = self.play.emulator.last_bot_message(self.chat)
+        if message is None:
+            raise AssertionError(f"the bot has sent nothing to chat {self.chat.id}")
+        return message
+
+    def texts(self) -> list[str]:
+        return [m.content or "" for m in self.messages]
+
+    def buttons(self) -> list[str]:
+        """Labels of the last bot message's buttons, row by row flattened."""
+        return [b.text for row in self.last.buttons for b in row]
+
+    def reply_buttons(self) -> list[str]:
+        keyboard = self.play.emulator.reply_keyboard(self.chat) or []
+        return [b.text for row in keyboard for b in row]
+
+
+@dataclass
+class Playground:
+    emulator: BotApiEmulator
+    app: BotApp
+    bot: BotAccount
+    transport: Transport
+    _polling: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(
+        cls, scenario: str | Path | ScenarioBundle, *, transport: Transport = "memory",
+        environ: Mapping[str, str] | None = None, redis_url: str | None = None,
+        clock: Callable[[], datetime] = utc_now, services: Services | None = None,
+        emulator: BotApiEmulator | None = None,
+    ) -> AsyncIterator[Playground]:
+        bundle = scenario if isinstance(scenario, ScenarioBundle) else _load(Path(scenario))
+        emu = emulator or BotApiEmulator()
+        account = emu.add_bot(TOKEN, username=f"{bundle.scenario.scenario}_bot",
+                              first_name=bundle.scenario.title or bundle.scenario.scenario)
+        storage = await create_storage(redis_url)
+        async with contextlib.AsyncExitStack() as stack:
+            if transport == "http":
+                server = await stack.enter_async_context(EmulatorServer(emu))
+                bot = make_bot(TOKEN, api_url=server.base_url)
+            else:
+                bot = make_bot(TOKEN, session=EmulatorSession(emu))
+            app = await build_app(bundle, bot, storage, environ=dict(environ or {}),
+                                  services=services, clock=clock)
+            play = cls(emu, app, account, transport)
+            await app.dispatcher.emit_startup(bot=bot)
+            if transport == "http":
+                play._polling = asyncio.create_task(app.dispatcher.start_polling(
+                    bot, handle_as_tasks=False, handle_signals=False, close_bot_session=False,
+                    polling_timeout=1,
+                ))
+            try:
+                yield play
+            finally:
+                await play.close()
+
+    async def close(self) -> None:
+        if self._polling is not None:
+            with contextlib.suppress(RuntimeError):
+                await self.app.dispatcher.stop_polling()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(self._polling, 5)
+            self._polling = None
+        await self.app.close()
+
+    def user(self, first_name: str = "Alice", *, language_code: str | None = "ru",
+             username: str | None = None, last_name: str | None = None) -> Actor:
+        account = self.emulator.add_user(first_name, last_name=last_name, username=username,
+                                         language_code=language_code)
+        return Actor(self, account, self.emulator.private_chat(self.bot, account))
+
+    def group(self, title: str, *members: Actor) -> Chat:
+        return self.emulator.create_group(title, members=[m.account for m in members],
+                                         bots=[self.bot])
+
+    async def deliver(self, update: Mapping[str, Any]) -> None:
+        """Hand one update to the bot and return when it has been processed."""
+        if self.transport == "http":
+            await self.emulator.wait_confirmed(int(update["update_id"]), timeout=10)
+            return
+        bot = self.app.bot
+        parsed = Update.model_validate(dict(update), context={"bot": bot})
+        self.emulator.take_updates(self.bot)  # keep the emulator's queue in step
+        await self.app.dispatcher.feed_update(bot, parsed)
+
+    def calls(self, method: str | None = None) -> list[ApiCall]:
+        if method is None:
+            return list(self.emulator.calls)
+        return self.emulator.calls_of(method)
+
+    def rejected_calls(self) -> list[ApiCall]:
+        """Calls the emulator refused (schema or Telegram limits): a test should expect none."""
+        return [c for c in self.emulator.calls if not c.ok]
+
+
+def _load(path: Path) -> ScenarioBundle:
+    bundle, diagnostics = load_bundle(path)
+    if bundle is None:
+        raise ScenarioError(diagnostics)
+    return bundle

@@ -1,0 +1,104 @@
+"""Text and media widgets that render the scenario's templates and labels in the user's locale."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from aiogram.enums import ContentType
+from aiogram_dialog import DialogManager
+from aiogram_dialog.api.entities import MediaAttachment
+from aiogram_dialog.widgets.common import WhenCondition
+from aiogram_dialog.widgets.media import Media
+from aiogram_dialog.widgets.text import Text
+
+from engine.errors import TemplateError
+from engine.runtime.flow import locale_of, runtime_of
+from engine.scenario.expressions import Evaluator
+
+__all__ = ["BYTES_SCHEME", "ItemLabel", "LabelText", "TemplateMedia", "TemplateText", "predicate"]
+
+BYTES_SCHEME = "engine-bytes:"
+
+
+def predicate(condition: Evaluator | None) -> WhenCondition:
+    """A ``when:`` expression as an aiogram-dialog predicate over the window's data."""
+    if condition is None:
+        return None
+
+    def check(data: dict[str, Any], widget: Any, manager: DialogManager) -> bool:
+        return bool(condition(data))
+
+    return check
+
+
+class TemplateText(Text):
+    """The window's message: ``templates/<scenario>/<locale>/<name>.html``."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    async def _render_text(self, data: dict[str, Any], manager: DialogManager) -> str:
+        return runtime_of(manager).render(self.name, locale_of(manager), data)
+
+    def __repr__(self) -> str:
+        return f"<TemplateText {self.name}>"
+
+
+class LabelText(Text):
+    """A label from ``labels.yaml`` (button texts are plain text: not HTML-escaped)."""
+
+    def __init__(self, key: str, when: WhenCondition = None) -> None:
+        super().__init__(when=when)
+        self.key = key
+
+    async def _render_text(self, data: dict[str, Any], manager: DialogManager) -> str:
+        return runtime_of(manager).label(self.key, locale_of(manager), data)
+
+    def __repr__(self) -> str:
+        return f"<LabelText {self.key}>"
+
+
+class ItemLabel(Text):
+    """A list item's label: the window's data plus ``item``."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.key = key
+
+    async def _render_text(self, data: dict[str, Any], manager: DialogManager) -> str:
+        scope = {**data.get("data", {}), "item": data.get("item")}
+        return runtime_of(manager).label(self.key, locale_of(manager), scope)
+
+
+class TemplateMedia(Media):
+    """A photo from a URL template, or from image bytes in the window's data."""
+
+    def __init__(self, url: Evaluator | None, data_key: str | None,
+                 when: WhenCondition = None) -> None:
+        super().__init__(when=when)
+        self.url = url
+        self.data_key = data_key
+
+    async def _render_media(
+        self, data: dict[str, Any], manager: DialogManager
+    ) -> MediaAttachment | None:
+        if self.url is not None:
+            url = str(self.url(data) or "").strip()
+            if not url:
+                return None
+            if "://" not in url:  # a Telegram file id
+                from aiogram_dialog.api.entities import MediaId
+
+                return MediaAttachment(ContentType.PHOTO, file_id=MediaId(url))
+            return MediaAttachment(ContentType.PHOTO, url=url)
+        payload = data.get(self.data_key or "")
+        if not payload:
+            return None
+        if not isinstance(payload, bytes | bytearray):
+            raise TemplateError(f"media data {self.data_key!r} must be bytes")
+        digest = hashlib.sha1(bytes(payload)).hexdigest()  # noqa: S324 - identity, not security
+        attachment = MediaAttachment(ContentType.PHOTO, url=BYTES_SCHEME + digest)
+        attachment.payload = bytes(payload)  # type: ignore[attr-defined]
+        return attachment
