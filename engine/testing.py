@@ -23,7 +23,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import Update
+from aiogram_dialog.utils import REPLY_CALLBACK_SYMBOLS
 
 from engine.actions import Services
 from engine.errors import ScenarioError
@@ -42,7 +44,7 @@ from engine.runtime.context import utc_now
 from engine.runtime.storage import create_storage
 from engine.scenario.pipeline import ScenarioBundle, load_bundle
 
-__all__ = ["Actor", "Playground"]
+__all__ = ["Actor", "Playground", "visible"]
 
 TOKEN = "123456:TEST-TOKEN"
 Transport = Literal["memory", "http"]
@@ -82,10 +84,12 @@ class Actor:
                                           callback_data))
 
     async def press(self, text: str, *, phone_number: str = "") -> None:
-        """Press a button of the current reply keyboard."""
+        """Press a button of the current reply keyboard by its visible label."""
         emu = self.play.emulator
+        keyboard = emu.reply_keyboard(self.chat) or []
+        full = next((b.text for row in keyboard for b in row if visible(b.text) == text), text)
         await self.play.deliver(emu.press_reply_button(self.play.bot, self.chat, self.account,
-                                                       text, phone_number=phone_number))
+                                                       full, phone_number=phone_number))
 
     async def share_contact(self, phone_number: str = "998901234567", *,
                             contact_user_id: int | None = None) -> None:
@@ -132,7 +136,7 @@ class Actor:
 
     def reply_buttons(self) -> list[str]:
         keyboard = self.play.emulator.reply_keyboard(self.chat) or []
-        return [b.text for row in keyboard for b in row]
+        return [visible(b.text) for row in keyboard for b in row]
 
 
 @dataclass
@@ -165,16 +169,28 @@ class Playground:
             app = await build_app(bundle, bot, storage, environ=dict(environ or {}),
                                   services=services, clock=clock)
             play = cls(emu, app, account, transport)
-            await app.dispatcher.emit_startup(bot=bot)
-            if transport == "http":
+            if transport == "memory":
+                await app.dispatcher.emit_startup(bot=bot)
+            else:
                 play._polling = asyncio.create_task(app.dispatcher.start_polling(
                     bot, handle_as_tasks=False, handle_signals=False, close_bot_session=False,
                     polling_timeout=1,
                 ))
+                await play.wait_polling()
             try:
                 yield play
             finally:
                 await play.close()
+
+    async def wait_polling(self, timeout: float = 10) -> None:
+        """Return once the bot has started long polling the emulator."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not self.emulator.calls_of("getUpdates"):
+            if self._polling is not None and self._polling.done():
+                self._polling.result()
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError("the bot did not start polling")
+            await asyncio.sleep(0.01)
 
     async def close(self) -> None:
         if self._polling is not None:
@@ -205,6 +221,14 @@ class Playground:
         self.emulator.take_updates(self.bot)  # keep the emulator's queue in step
         await self.app.dispatcher.feed_update(bot, parsed)
 
+    async def forget_state(self) -> None:
+        """Lose every user's dialog state, as a restart without Redis would."""
+        storage = self.app.storage.fsm
+        if isinstance(storage, MemoryStorage):
+            storage.storage.clear()
+        else:
+            raise RuntimeError("forget_state works on process-memory storage only")
+
     def calls(self, method: str | None = None) -> list[ApiCall]:
         if method is None:
             return list(self.emulator.calls)
@@ -213,6 +237,12 @@ class Playground:
     def rejected_calls(self) -> list[ApiCall]:
         """Calls the emulator refused (schema or Telegram limits): a test should expect none."""
         return [c for c in self.emulator.calls if not c.ok]
+
+
+def visible(text: str) -> str:
+    """A button label without the invisible callback data aiogram-dialog appends to reply
+    keyboard buttons."""
+    return text.rstrip(REPLY_CALLBACK_SYMBOLS)
 
 
 def _load(path: Path) -> ScenarioBundle:
