@@ -235,8 +235,10 @@ class Playground:
         return self.emulator.calls_of(method)
 
     def rejected_calls(self) -> list[ApiCall]:
-        """Calls the emulator refused (schema or Telegram limits): a test should expect none."""
-        return [c for c in self.emulator.calls if not c.ok]
+        """Calls the emulator refused as malformed (schema, Telegram limits, unknown method): a
+        test should expect none. Refusals a user causes (403: blocked) or a test scripts
+        (``fail_next``) are not counted."""
+        return [c for c in self.emulator.calls if not c.ok and c.error_code in (400, 404, 413)]
 
 
 def visible(text: str) -> str:

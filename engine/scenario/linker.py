@@ -113,8 +113,11 @@ class _Linker:
             if dialog is None and target in ("back", "done"):
                 self.err(path, "unknown-target", f"'{target}' only makes sense inside a dialog")
                 return
-            self.err(path, "unknown-target", f"unknown target '{target}'"
-                     f"{did_you_mean(target, all_targets(self.sc, dialog))}")
+            qualified = [f"{d}.{target}" for d, spec in self.sc.dialogs.items()
+                         if target in spec.windows]
+            hint = f" (did you mean '{qualified[0]}'?)" if qualified else did_you_mean(
+                target, all_targets(self.sc, dialog))
+            self.err(path, "unknown-target", f"unknown target '{target}'{hint}")
 
     def check_route(self, route: s.Route, dialog: str | None, path: YamlPath) -> None:
         self.check_target(route.go, dialog, (*path, "go") if route.go != "stay" else path)

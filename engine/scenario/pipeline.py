@@ -31,10 +31,13 @@ class ScenarioBundle:
 
 
 def find_project_root(path: Path) -> Path:
-    """The nearest folder above ``path`` holding ``templates/`` (or pyproject.toml)."""
-    for parent in [path.resolve().parent, *path.resolve().parents]:
-        if (parent / "templates").is_dir() or (parent / "pyproject.toml").is_file():
-            return parent
+    """The project folder of a scenario: the nearest folder above it with pyproject.toml, else
+    the nearest with a ``templates/`` folder, else the scenario's own folder."""
+    parents = [path.resolve().parent, *path.resolve().parents]
+    for marker in ("pyproject.toml", "templates"):
+        for parent in parents:
+            if (parent / marker).exists():
+                return parent
     return path.resolve().parent
 
 

@@ -17,8 +17,8 @@ from .errors import bad_request
 from .limits import check_downloadable, check_media_group, check_upload
 from .records import JsonDict, StoredFile
 from .uploads import Upload
+from .validation import ATTACH_PREFIX
 
-ATTACH_PREFIX = "attach://"
 OCTET_STREAM = "application/octet-stream"
 
 

@@ -210,6 +210,10 @@ class ChatMessage:
         return self.sender.is_bot
 
     @property
+    def reply_to_message_id(self) -> int | None:
+        return None if self.reply_to is None else self.reply_to.message_id
+
+    @property
     def edited(self) -> bool:
         return self.edit_date is not None
 

@@ -19,6 +19,8 @@ WEBHOOK_CONFLICT = (
 )
 QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
 MAX_REACTIONS = 11
+# Required by newer Bot API versions than the committed schema (10.3, which aiogram 3.31 speaks).
+NEWER_ADMIN_RIGHTS = ("can_send_welcome_messages",)
 
 
 async def get_me(call: MethodCall) -> JsonDict:
@@ -173,6 +175,8 @@ async def get_chat_member(call: MethodCall) -> JsonDict:
     status = chat.members.get(account.id, "left")
     type_name = _MEMBER_TYPES.get(status, "ChatMemberMember")
     member: dict[str, Any] = _required_defaults(call, type_name, status == "administrator")
+    if status == "administrator":
+        member.update(dict.fromkeys(NEWER_ADMIN_RIGHTS, True))
     member.update({"status": status, "user": account.to_json()})
     return member
 

@@ -19,6 +19,7 @@ from .uploads import Upload
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
+ATTACH_PREFIX = "attach://"
 _INT_RE = re.compile(r"[+-]?\d+")
 _TRUE = frozenset({"true", "True", "1"})
 _FALSE = frozenset({"false", "False", "0"})
@@ -43,6 +44,10 @@ class Invalid(Exception):
     def to_api_error(self) -> ApiError:
         kind = "parameter" if _is_top_level(self.path) else "field"
         return bad_request(f'{kind} "{self.path}" {self.reason}')
+
+
+class OutOfRange(Invalid):
+    """A number of the right type but outside its range: no other type alternative applies."""
 
 
 def _is_top_level(path: str) -> bool:
@@ -96,6 +101,8 @@ class ParamValidator:
         for type_expr in types:
             try:
                 return self._coerce_one(value, type_expr, path, top)
+            except OutOfRange:
+                raise
             except Invalid as exc:
                 errors.append(exc)
         if len(errors) == 1:
@@ -177,7 +184,7 @@ def _integer(value: Any, path: str, top: bool) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise Invalid(path, "must be Integer")
     if not INT64_MIN <= value <= INT64_MAX:
-        raise Invalid(path, "is out of range for a 64-bit integer")
+        raise OutOfRange(path, "is out of range for a 64-bit integer")
     return value
 
 
@@ -212,8 +219,15 @@ def _string(value: Any, path: str, top: bool) -> str:
     raise Invalid(path, "must be String")
 
 
-def _input_file(value: Any, path: str, top: bool) -> Upload:
+def _input_file(value: Any, path: str, top: bool) -> Upload | str:
+    """An uploaded part, or an ``attach://<name>`` reference the handler resolves."""
     if isinstance(value, Upload):
+        return value
+    if (
+        isinstance(value, str)
+        and value.startswith(ATTACH_PREFIX)
+        and len(value) > len(ATTACH_PREFIX)
+    ):
         return value
     raise Invalid(path, "must be InputFile")
 

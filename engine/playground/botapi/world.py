@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .errors import ApiError, EmulatorError, bad_request, forbidden
+from .errors import EmulatorError, bad_request, forbidden
 from .files import FileStore
 from .records import (
     ApiCall,
@@ -334,12 +334,6 @@ class World:
         """Let every waiting getUpdates return now."""
         for bot in self.bots.values():
             bot.queue.interrupt()
-
-    def raise_if_bot_unknown(self, token: str) -> BotAccount:
-        bot = self.bots.get(token)
-        if bot is None:
-            raise ApiError(401, "Unauthorized")
-        return bot
 
 
 def _loop_time() -> float:

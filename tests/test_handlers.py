@@ -1,0 +1,135 @@
+"""Handlers outside dialogs: commands with arguments, buttons of side messages in a group,
+replies carrying a document; side messages through the notifier. On the test help desk
+(tests/fixtures/desk)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from engine.actions import Services
+from engine.testing import Actor, Playground
+from tests.fixtures.desk_actions.tickets import TicketBook
+
+DESK = Path(__file__).parent / "fixtures" / "desk" / "desk.yaml"
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+class Desk:
+    def __init__(self, play: Playground, book: TicketBook) -> None:
+        self.play = play
+        self.book = book
+        self.customer = play.user("Carol")
+        self.manager = play.user("Max")
+        self.other = play.user("Olga")
+        self.group = play.group("Managers", self.manager, self.other)
+        self.in_group = self.manager.at(self.group)
+
+
+@pytest.fixture(params=["memory", "http"])
+async def desk(request: pytest.FixtureRequest) -> AsyncIterator[Desk]:
+    book = TicketBook()
+    services = Services({TicketBook: book})
+    play_ctx = Playground.open(DESK, transport=request.param, services=services,
+                               environ={"MANAGER_CHAT_ID": "0"})
+    # the group id is only known once the playground exists: settings are resolved lazily below
+    async with play_ctx as play:
+        desk = Desk(play, book)
+        play.app.runtime.settings._values["MANAGER_CHAT_ID"] = desk.group.id  # noqa: SLF001
+        yield desk
+        assert play.rejected_calls() == []
+
+
+async def open_ticket(desk: Desk, code: str = "AB123") -> Actor:
+    await desk.customer.send("/start")
+    await desk.customer.send(code)
+    return desk.customer
+
+
+async def test_a_ticket_posts_a_card_with_a_take_button_to_the_group(desk: Desk) -> None:
+    customer = await open_ticket(desk)
+    assert customer.last.text == "Заявка №1 создана."
+    card = desk.in_group.last
+    assert card.text == "Заявка №1: AB123 от Carol"
+    assert desk.in_group.buttons() == ["Взять"]
+    assert card.buttons[0][0].callback_data == "take:1"
+
+
+async def test_input_not_matching_the_pattern_is_refused(desk: Desk) -> None:
+    await desk.customer.send("/start")
+    await desk.customer.send("hello")
+    assert "Код — 5 латинских букв или цифр" in desk.customer.texts()
+    assert desk.book.tickets == {}
+
+
+async def test_the_same_code_twice_is_refused_with_a_notice(desk: Desk) -> None:
+    customer = await open_ticket(desk)
+    await customer.click("Ещё заявка")
+    await customer.send("AB123")
+    assert "Такая заявка уже есть" in customer.texts()
+    assert len(desk.book.tickets) == 1
+
+
+async def test_take_in_the_group_edits_the_card_and_a_second_take_is_refused(desk: Desk) -> None:
+    await open_ticket(desk)
+    await desk.in_group.click("Взять")
+    assert desk.in_group.last.text == "Заявка №1: AB123 от Carol — взял Max"
+    assert desk.in_group.last.edited
+    await desk.other.at(desk.group).click("Взять")
+    answers = [a.text for a in desk.play.emulator.callback_answers]
+    assert answers[-2:] == ["Заявка ваша", "Уже взята"]
+
+
+async def test_a_command_with_arguments_replies_with_a_template(desk: Desk) -> None:
+    customer = await open_ticket(desk)
+    await customer.send("/status 1")
+    assert customer.last.text == "Заявка №1: NEW"
+
+
+async def test_a_command_with_bad_arguments_explains_the_syntax(desk: Desk) -> None:
+    customer = await open_ticket(desk)
+    await customer.send("/status one")
+    assert customer.last.text == "Напишите номер заявки: /status 12"
+
+
+async def test_another_customers_ticket_is_not_shown(desk: Desk) -> None:
+    await open_ticket(desk)
+    stranger = desk.play.user("Sam")
+    await stranger.send("/status 1")
+    assert stranger.last.text == "Нет такой заявки"
+
+
+async def test_a_pdf_replied_to_the_card_reaches_the_customer(desk: Desk) -> None:
+    customer = await open_ticket(desk)
+    card = desk.in_group.last
+    await desk.in_group.send_document(PDF, "report.pdf", "application/pdf", reply_to=card.message_id)
+    document = customer.last.document
+    assert document is not None and document.file_name == "report.pdf"
+    assert desk.in_group.last.text == "Отчёт отправлен клиенту"
+    assert desk.book.tickets[1]["status"] == "DONE"
+
+
+async def test_a_non_pdf_reply_is_refused(desk: Desk) -> None:
+    await open_ticket(desk)
+    card = desk.in_group.last
+    await desk.in_group.send_document(b"hello", "notes.txt", "text/plain", reply_to=card.message_id)
+    assert desk.in_group.last.text == "Нужен PDF"
+    assert desk.book.tickets[1]["status"] == "NEW"
+
+
+async def test_delivery_to_a_customer_who_blocked_the_bot_is_reported(desk: Desk) -> None:
+    customer = await open_ticket(desk)
+    desk.play.emulator.block(desk.play.bot, customer.account)
+    card = desk.in_group.last
+    await desk.in_group.send_document(PDF, "report.pdf", "application/pdf", reply_to=card.message_id)
+    assert desk.in_group.last.text == "Клиент заблокировал бота: отчёт не доставлен"
+    assert desk.book.tickets[1]["status"] == "NEW"
+
+
+async def test_ordinary_chatter_in_the_group_is_ignored(desk: Desk) -> None:
+    await open_ticket(desk)
+    before = len(desk.in_group.messages)
+    await desk.in_group.send("привет всем")
+    assert len(desk.in_group.messages) == before
