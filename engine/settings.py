@@ -109,10 +109,9 @@ def resolve_settings(
         except ConfigError as exc:
             problems.append(str(exc))
             continue
-        if value is None or value == "":
-            if spec.required:
-                problems.append(f"setting {name} is required but not set")
-                continue
+        if (value is None or value == "") and spec.required:
+            problems.append(f"setting {name} is required but not set")
+            continue
         values[name] = value
     if problems:
         raise ConfigError("; ".join(problems))

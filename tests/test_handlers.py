@@ -37,7 +37,7 @@ async def desk(request: pytest.FixtureRequest) -> AsyncIterator[Desk]:
     # the group id is only known once the playground exists: settings are resolved lazily below
     async with play_ctx as play:
         desk = Desk(play, book)
-        play.app.runtime.settings._values["MANAGER_CHAT_ID"] = desk.group.id  # noqa: SLF001
+        play.app.runtime.settings._values["MANAGER_CHAT_ID"] = desk.group.id
         yield desk
         assert play.rejected_calls() == []
 
@@ -106,7 +106,8 @@ async def test_a_pdf_replied_to_the_card_reaches_the_customer(desk: Desk) -> Non
     card = desk.in_group.last
     await desk.in_group.send_document(PDF, "report.pdf", "application/pdf", reply_to=card.message_id)
     document = customer.last.document
-    assert document is not None and document.file_name == "report.pdf"
+    assert document is not None
+    assert document.file_name == "report.pdf"
     assert desk.in_group.last.text == "Отчёт отправлен клиенту"
     assert desk.book.tickets[1]["status"] == "DONE"
 

@@ -34,7 +34,7 @@ from engine.scenario.pipeline import ScenarioBundle
 from engine.scenario.targets import resolve_target
 from engine.settings import Settings, resolve_settings
 
-__all__ = ["BotApp", "DEFAULT_API_URL", "build_app", "make_bot"]
+__all__ = ["DEFAULT_API_URL", "BotApp", "build_app", "make_bot"]
 
 log = logging.getLogger("engine.app")
 DEFAULT_API_URL = "https://api.telegram.org"

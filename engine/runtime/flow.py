@@ -7,7 +7,6 @@ outcome (switch window, go back, start another dialog, reset to the menu, close 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -221,7 +220,8 @@ async def go(manager: DialogManager, target: Target, dialog_id: str) -> None:
     if target.kind == "menu":
         await manager.start(states.menu, mode=StartMode.RESET_STACK)
         return
-    assert target.dialog is not None and target.window is not None
+    assert target.dialog is not None
+    assert target.window is not None
     state = states[(target.dialog, target.window)]
     if target.dialog == dialog_id:
         current = context.state.state or ""

@@ -17,8 +17,14 @@ from aiogram_dialog import DialogManager, StartMode
 
 from engine.actions import EventInfo
 from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime, chat_info, user_info
-from engine.runtime.flow import CompiledCall, CompiledRoute, StateMap, check_result, \
-    evaluate_args, jsonable
+from engine.runtime.flow import (
+    CompiledCall,
+    CompiledRoute,
+    StateMap,
+    check_result,
+    evaluate_args,
+    jsonable,
+)
 from engine.runtime.notifier import SideMessageIndex
 from engine.scenario import schema as s
 from engine.widgets.inputs import event_from_message
@@ -154,6 +160,15 @@ class _Handler:
                                 mode=StartMode.RESET_STACK)
 
 
+def _callback_name(name: str) -> Any:
+    """Callback data ``name`` or ``name:arg:...``."""
+
+    def matches(data: str | None) -> bool:
+        return data is not None and (data == name or data.startswith(name + ":"))
+
+    return F.data.func(matches)
+
+
 def build_handlers(scenario: s.Scenario, calls: Mapping[int, CompiledCall],
                    routes: Mapping[int, CompiledRoute], states: StateMap,
                    index: SideMessageIndex) -> tuple[Router, Router]:
@@ -164,11 +179,8 @@ def build_handlers(scenario: s.Scenario, calls: Mapping[int, CompiledCall],
     for position, spec in enumerate(scenario.handlers):
         handler = _Handler(spec, calls.get(position), routes.get(position), states)
         if spec.callback is not None:
-            name = spec.callback
             before.callback_query.register(
-                handler.on_callback,
-                F.data.func(lambda d, n=name: d == n or d.startswith(n + ":")),
-                _callback_chat_filter(spec.chat),
+                handler.on_callback, _callback_name(spec.callback), _callback_chat_filter(spec.chat),
             )
             continue
         filters: list[Any] = [_chat_filter(spec.chat)]

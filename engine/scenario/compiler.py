@@ -13,8 +13,16 @@ from typing import Any
 from aiogram import Router
 from aiogram.fsm.state import State, StatesGroup
 from aiogram_dialog import Dialog, DialogManager, Window
-from aiogram_dialog.widgets.kbd import Column, Counter, Group, Keyboard, RequestContact, \
-    RequestLocation, Row, Url
+from aiogram_dialog.widgets.kbd import (
+    Column,
+    Counter,
+    Group,
+    Keyboard,
+    RequestContact,
+    RequestLocation,
+    Row,
+    Url,
+)
 from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
 from pydantic import TypeAdapter
 
@@ -47,8 +55,7 @@ def _states_group(scenario_id: str, dialog_id: str, windows: list[str]) -> type[
     name = state_group_name(scenario_id, dialog_id)
     namespace: dict[str, Any] = {w: State() for w in windows}
     namespace["__qualname__"] = name
-    group = type(name, (StatesGroup,), namespace)
-    return group
+    return type(name, (StatesGroup,), namespace)
 
 
 class EngineCounter(Counter):
@@ -105,7 +112,7 @@ class _Compiler:
             if annotation is not None and annotation is not Any:
                 try:
                     adapters[name] = TypeAdapter(annotation)
-                except Exception:  # noqa: S112 - an annotation pydantic cannot check
+                except Exception:
                     continue
         return CompiledCall(
             spec=spec,
@@ -228,8 +235,8 @@ class _UrlText(LabelText):
 
 def _getter(load: CompiledCall | None) -> Any:
     async def getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-        from engine.runtime.flow import check_result, evaluate_args, locale_of
         from engine.runtime.context import chat_info, user_info
+        from engine.runtime.flow import check_result, evaluate_args, locale_of
 
         scope = click_scope(dialog_manager)
         if load is None:

@@ -60,7 +60,7 @@ def edges(scenario: s.Scenario) -> Iterator[Edge]:
                     yield Edge(source, node, f"input:{window.input.type}")
             yield from _call_edges(window.input.action, scenario, source, did, "input")
     for handler in scenario.handlers:
-        trigger = handler.command and f"/{handler.command}" or handler.text or handler.callback \
+        trigger = (handler.command and f"/{handler.command}") or handler.text or handler.callback \
             or f"reply:{handler.reply_to}"
         source = ("@handlers", str(trigger))
         if handler.go is not None:

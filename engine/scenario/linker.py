@@ -8,6 +8,7 @@ adds its intent prefix; every window is reachable and none traps the user.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -218,10 +219,8 @@ class _Linker:
             handler = self.sc.handlers[site.path[1]]
             base = {"user", "chat", "locale", "settings", "now", "args", "text", "document"}
             if handler.args:
-                try:
+                with contextlib.suppress(re.error):
                     base |= set(re.compile(handler.args).groupindex)
-                except re.error:
-                    pass
         return base
 
     def window_scope_extra(self, dialog: str, window: str | None) -> set[str]:

@@ -13,7 +13,7 @@ from typing import Literal
 
 from engine.scenario.schema import Scenario
 
-__all__ = ["KEYWORDS", "ID_PATTERN", "Target", "all_targets", "resolve_target", "start_window"]
+__all__ = ["ID_PATTERN", "KEYWORDS", "Target", "all_targets", "resolve_target", "start_window"]
 
 KEYWORDS = ("stay", "back", "menu", "done")
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")

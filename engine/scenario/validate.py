@@ -155,7 +155,7 @@ def path_is_key(containers: list[Any]) -> bool:
 
 def _parent_model(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
     """The model that the mapping at ``loc`` (a data path with tags) is validated as."""
-    _, owner, _ = _walk(loc + ("__probe__",))
+    _, owner, _ = _walk((*loc, "__probe__"))
     return owner
 
 
@@ -202,7 +202,7 @@ def _to_diagnostic(loaded: LoadedYaml, err: ErrorDetails) -> Diagnostic:
         expected = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
         message = f"unknown type '{tag}'{did_you_mean(tag, expected)}"
         hint = "valid types: " + ", ".join(expected)
-        pos = loaded.positions.node(data_path + ("type",)) or pos
+        pos = loaded.positions.node((*data_path, "type")) or pos
     elif kind == "union_tag_not_found":
         code = "missing-key"
         message = "missing required key 'type'"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from aiogram.types import CallbackQuery, InlineKeyboardButton
+from aiogram.types import CallbackQuery, InlineKeyboardButton, KeyboardButton
 from aiogram_dialog import DialogManager
 from aiogram_dialog.api.internal import RawKeyboard
 from aiogram_dialog.api.protocols import DialogProtocol
@@ -149,7 +149,7 @@ class Pager(Keyboard):
             return []
         current = min(self.current(manager), total - 1)
         scope = {**data, "page": current + 1, "pages_total": total}
-        row = []
+        row: list[InlineKeyboardButton | KeyboardButton] = []
         render: Callable[[LabelText], Any] = lambda label: label.render_text(scope, manager)  # noqa: E731
         if current > 0:
             row.append(InlineKeyboardButton(text=await render(self.prev),

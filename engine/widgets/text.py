@@ -98,7 +98,7 @@ class TemplateMedia(Media):
             return None
         if not isinstance(payload, bytes | bytearray):
             raise TemplateError(f"media data {self.data_key!r} must be bytes")
-        digest = hashlib.sha1(bytes(payload)).hexdigest()  # noqa: S324 - identity, not security
+        digest = hashlib.sha1(bytes(payload)).hexdigest()
         attachment = MediaAttachment(ContentType.PHOTO, url=BYTES_SCHEME + digest)
         attachment.payload = bytes(payload)  # type: ignore[attr-defined]
         return attachment

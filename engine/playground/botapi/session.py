@@ -55,7 +55,7 @@ class EmulatorSession(BaseSession):
         self,
         bot: Bot,
         method: TelegramMethod[TelegramType],
-        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's signature
+        timeout: int | None = None,
     ) -> TelegramType:
         fields, uploads = await self.build_request(bot, method)
         reply = await dispatch(self.world, bot.token, method.__api_method__, fields, uploads)
@@ -71,7 +71,7 @@ class EmulatorSession(BaseSession):
         self,
         url: str,
         headers: dict[str, Any] | None = None,
-        timeout: int = 30,  # noqa: ASYNC109 - aiogram's signature
+        timeout: int = 30,
         chunk_size: int = 65536,
         raise_for_status: bool = True,
     ) -> AsyncGenerator[bytes, None]:

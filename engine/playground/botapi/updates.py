@@ -46,7 +46,7 @@ class Waiters:
     def __init__(self) -> None:
         self._futures: set[asyncio.Future[None]] = set()
 
-    async def wait(self, timeout: float) -> bool:  # noqa: ASYNC109
+    async def wait(self, timeout: float) -> bool:
         """Wait for :meth:`notify_all` up to ``timeout`` seconds; True if woken."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._futures.add(future)
@@ -131,7 +131,7 @@ class UpdateQueue:
         self,
         offset: int | None,
         limit: int,
-        timeout: float,  # noqa: ASYNC109 - the getUpdates parameter
+        timeout: float,
         allowed_updates: list[str] | None,
     ) -> list[QueuedUpdate]:
         """getUpdates: confirm below ``offset``, then wait up to ``timeout`` for updates.

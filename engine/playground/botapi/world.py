@@ -304,7 +304,7 @@ class World:
     async def wait_confirmed(
         self,
         update_id: int,
-        timeout: float = 5.0,  # noqa: ASYNC109 - a deadline, not a cancellation scope
+        timeout: float = 5.0,
     ) -> QueuedUpdate:
         """Wait until getUpdates confirmed the update (an offset above its id was requested).
 

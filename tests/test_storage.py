@@ -1,0 +1,108 @@
+"""The key-value store contract, on process memory and on a real redis-server; Redis FSM state."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from engine.runtime.storage import FallbackKV, KeyValueStore, MemoryKV, RedisKV, create_storage
+from engine.testing import Actor, Playground
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def kv(request: pytest.FixtureRequest) -> AsyncIterator[KeyValueStore]:
+    if request.param == "memory":
+        yield MemoryKV()
+        return
+    url = request.getfixturevalue("redis_server")
+    redis = Redis.from_url(url)
+    await redis.flushdb()
+    yield RedisKV(redis)
+    await redis.aclose()
+
+
+async def test_a_value_set_can_be_read_back(kv: KeyValueStore) -> None:
+    await kv.set("k", "v")
+    assert await kv.get("k") == "v"
+
+
+async def test_a_missing_key_reads_as_none(kv: KeyValueStore) -> None:
+    assert await kv.get("nope") is None
+
+
+async def test_set_nx_only_sets_a_missing_key(kv: KeyValueStore) -> None:
+    assert await kv.set_nx("lock", "a", 60) is True
+    assert await kv.set_nx("lock", "b", 60) is False
+    assert await kv.get("lock") == "a"
+
+
+async def test_incr_counts_from_one(kv: KeyValueStore) -> None:
+    assert await kv.incr("n", 60) == 1
+    assert await kv.incr("n", 60) == 2
+
+
+async def test_delete_removes_a_key(kv: KeyValueStore) -> None:
+    await kv.set("k", "v")
+    await kv.delete("k")
+    assert await kv.get("k") is None
+
+
+async def test_a_value_expires_after_its_ttl() -> None:
+    clock = FakeClock()
+    kv = MemoryKV(clock)
+    await kv.set("k", "v", ttl=10)
+    clock.now += 9.9
+    assert await kv.get("k") == "v"
+    clock.now += 0.2
+    assert await kv.get("k") is None
+
+
+async def test_redis_applies_the_ttl(redis_server: str) -> None:
+    redis = Redis.from_url(redis_server)
+    await RedisKV(redis).set("ttl-key", "v", ttl=30)
+    assert 0 < await redis.pttl("ttl-key") <= 30_000
+    await redis.aclose()
+
+
+async def test_fallback_keeps_working_when_redis_is_gone() -> None:
+    dead = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    kv = FallbackKV(RedisKV(dead))
+    await kv.set("k", "v")
+    assert await kv.get("k") == "v"
+    assert kv.degraded
+    await dead.aclose()
+
+
+async def test_an_unreachable_redis_url_falls_back_to_memory() -> None:
+    bundle = await create_storage("redis://127.0.0.1:1/0")
+    assert bundle.redis is None
+    assert isinstance(bundle.kv, MemoryKV)
+    await bundle.close()
+
+
+async def test_dialog_state_lives_in_redis_and_survives_a_restart(
+    redis_server: str, demo_path: Path
+) -> None:
+    async with Playground.open(demo_path, redis_url=redis_server) as play:
+        alice = play.user("Alice")
+        await alice.send("/start")
+        await alice.click("☕ Напитки")
+        emulator = play.emulator
+        assert play.app.storage.redis is not None
+    async with Playground.open(demo_path, redis_url=redis_server, emulator=emulator) as play2:
+        # the same emulator: Alice's chat and the menu message are still there
+        alice2 = Actor(play2, alice.account, alice.chat)
+        await alice2.click("⬅️ Назад")
+        assert "Здравствуйте" in (alice2.last.text or "")
+        assert play2.rejected_calls() == []
