@@ -32,19 +32,19 @@ __all__ = ["HELP", "Output", "Shell", "ShellError", "own_phone"]
 
 HELP = """\
 Type a message and press Enter to send it (commands too: /start).
-  N               press inline button N of the latest message with buttons
-  kN              press button N of the reply keyboard (contact/location requests included)
-  \\TEXT           send TEXT as is (e.g. \\3 sends "3" instead of pressing button 3)
-  :reply N TEXT   reply to message #N with TEXT
-  :contact [PHONE]          share your own contact (a phone is made up if omitted)
-  :contact-of USER PHONE    share somebody else's contact (a forged one: the bot should refuse)
-  :location LAT LON         send a location
-  :file PATH [CAPTION]      send a file as a document
-  :user NAME [LANG]   act as another user (created on first use); :users lists them
-  :group TITLE        act in a group with every known user and the bot (created on first use)
-  :private            back to the current user's private chat; :chats lists the chats
-  :history [N]        show the last N (5) bot messages of this chat again
-  :help  :quit        this help; leave (Ctrl-D works too)"""
+  N                       press inline button N of the latest bot message with buttons
+  kN                      press button N of the reply keyboard (contact/location requests too)
+  \\TEXT                   send TEXT as is (\\3 sends "3" instead of pressing button 3)
+  :reply N TEXT           reply to message #N
+  :contact [PHONE]        share your own contact (a phone is made up if omitted)
+  :contact-of USER PHONE  share somebody else's contact (forged: the bot should refuse it)
+  :location LAT LON       send a location
+  :file PATH [CAPTION]    send a file as a document
+  :user NAME [LANG]       act as another user (created on first use); :users lists them
+  :group TITLE            act in a group of every known user and the bot (created on first use)
+  :private                back to the current user's private chat; :chats lists the chats
+  :history [N]            show the last N (5) bot messages of this chat again
+  :help, :quit            this help; leave (Ctrl-D works too)"""
 
 DEMO_LOCATION = (41.311081, 69.240562)  # Tashkent
 DEFAULT_HISTORY = 5
@@ -81,7 +81,8 @@ class Output:
 class Shell:
     """The people, the current chat and the commands of one shell session."""
 
-    def __init__(self, play: Playground, bundle: ScenarioBundle, out: Output, language: str):
+    def __init__(self, play: Playground, bundle: ScenarioBundle, out: Output,
+                 language: str) -> None:
         self.play = play
         self.bundle = bundle
         self.out = out
@@ -133,6 +134,7 @@ class Shell:
     def _join(self, chat: Chat, account: UserAccount) -> None:
         if chat.members.get(account.id) not in ("creator", "administrator", "member"):
             chat.members[account.id] = "member"
+            self.out.note(f"({account.first_name} joined {chat.title!r})")
 
     # ------------------------------------------------------------------ input
 

@@ -65,12 +65,18 @@ class _Linker:
         self.exprs = ExpressionChecker(store)
         self.provides = {n: registry.get(n).provides for n in registry.names()}  # type: ignore[union-attr]
         self.dialog_keys = dialog_data_keys(scenario, self.provides)
+        self.quiet = False
+        self.failed_namespaces: set[str] = set()
 
     # ------------------------------------------------------------------ helpers
 
     def err(self, path: YamlPath, code: str, message: str, hint: str | None = None,
             *, key: bool = False) -> None:
-        pos = (self.loaded.positions.key(path) if key else None) or self.loaded.positions.lookup(path)
+        positions = self.loaded.positions
+        if key:
+            pos = positions.key(path) or positions.lookup(path)
+        else:
+            pos = positions.node(path) or positions.node(path[:-1]) or positions.lookup(path)
         self.out.error(pos.file, pos.line, pos.col, code, message, hint)
 
     def warn(self, path: YamlPath, code: str, message: str, hint: str | None = None) -> None:
@@ -97,6 +103,8 @@ class _Linker:
 
     def check_vars(self, used: Iterable[str], available: set[str], path: YamlPath,
                    what: str) -> None:
+        if self.quiet:
+            return
         for name in sorted(set(used) - available):
             self.err(path, "unknown-variable",
                      f"{what} uses '{name}', which neither the window's data nor its actions "
@@ -166,11 +174,11 @@ class _Linker:
             self.err(("scenario",), "invalid-id",
                      f"scenario id '{self.sc.scenario}' must match {ID_PATTERN.pattern}")
 
-    def check_id(self, ident: str, path: YamlPath, what: str) -> None:
+    def check_id(self, ident: str, path: YamlPath, what: str, *, key: bool = True) -> None:
         if not ID_PATTERN.match(ident):
             self.err(path, "invalid-id",
                      f"{what} id '{ident}' must start with a letter and use only letters, digits "
-                     f"and '_' (at most 32)", key=True)
+                     f"and '_' (at most 32)", key=key)
 
     def check_settings(self) -> None:
         for name, spec in self.sc.settings.items():
@@ -183,6 +191,8 @@ class _Linker:
     def check_call(self, call: s.ActionCall, path: YamlPath, dialog: str | None, role: str,
                    site: Any) -> None:
         spec = self.registry.get(call.call)
+        if spec is None and call.call.partition(".")[0] in self.failed_namespaces:
+            return  # its package failed to import: reported once, at 'actions:'
         if spec is None:
             self.err((*path, "call"), "unknown-action", f"unknown action '{call.call}'"
                      f"{did_you_mean(call.call, self.registry.names())}",
@@ -203,7 +213,7 @@ class _Linker:
                 if outcome not in call.on:
                     self.err((*path, "on") if call.on else path, "unrouted-outcome",
                              f"outcome '{outcome}' of action '{spec.name}' is not routed",
-                             f"add 'on: {{{outcome}: <target>}}'")
+                             f"add 'on: {{{outcome}: <target>}}'", key=bool(call.on))
         for outcome, route in call.on.items():
             self.check_route(route, dialog, (*path, "on", outcome))
 
@@ -250,7 +260,7 @@ class _Linker:
                     pass
         for name in sorted(spec.required_params() - set(call.args)):
             self.err(path, "missing-argument",
-                     f"action '{spec.name}' needs argument '{name}'")
+                     f"action '{spec.name}' needs argument '{name}'", key=True)
 
     def check_expr_or_template(self, value: str, available: set[str], path: YamlPath,
                                what: str) -> None:
@@ -260,14 +270,21 @@ class _Linker:
             return
         self.check_vars(used, available, path, what)
 
-    def window_vars(self, window: s.WindowSpec) -> set[str]:
+    def window_vars(self, window: s.WindowSpec) -> set[str] | None:
+        """What the window's templates may use; None when its load action is unknown (reported
+        already: checking its variables would only repeat the problem)."""
         scope = set(RENDER_BUILTINS) | self.dialog_keys
-        if window.load is not None and (spec := self.registry.get(window.load.call)):
+        if window.load is not None:
+            spec = self.registry.get(window.load.call)
+            if spec is None:
+                return None
             scope |= set(spec.provides)
         return scope
 
     def check_window(self, did: str, wid: str, window: s.WindowSpec, wpath: YamlPath) -> None:
-        scope = self.window_vars(window)
+        known = self.window_vars(window)
+        self.quiet = known is None
+        scope = known if known is not None else set()
         if self.need_template(window.text, (*wpath, "text")):
             self.check_vars(self.store.variables_of_template(window.text), scope,
                             (*wpath, "text"), f"template '{window.text}'")
@@ -293,7 +310,7 @@ class _Linker:
         has_way_out = False
         for widget, path in widgets_of(window.keyboard, (*wpath, "keyboard")):
             if widget.id is not None:
-                self.check_id(widget.id, (*path, "id"), "widget")
+                self.check_id(widget.id, (*path, "id"), "widget", key=False)
                 if widget.id in seen:
                     first = self.loaded.positions.lookup((*seen[widget.id], "id"))
                     self.err((*path, "id"), "duplicate-id",
@@ -386,7 +403,8 @@ class _Linker:
         if spec.go is None and spec.action is None and not self._way_out:
             self.err(ipath, "dead-end",
                      "this window waits for input but neither the input ('go'/'action') nor a "
-                     "button leads anywhere", "add 'go: <target>' to the input or a button")
+                     "button leads anywhere", "add 'go: <target>' to the input or a button",
+                     key=True)
 
     def check_handlers(self) -> None:
         callbacks = {h.callback for h in self.sc.handlers if h.callback}
@@ -452,5 +470,8 @@ class _Linker:
 
 def link(
     scenario: s.Scenario, loaded: LoadedYaml, registry: ActionRegistry, store: TemplateStore,
+    *, failed_namespaces: Iterable[str] = (),
 ) -> LinkResult:
-    return _Linker(scenario, loaded, registry, store).run()
+    linker = _Linker(scenario, loaded, registry, store)
+    linker.failed_namespaces = set(failed_namespaces)
+    return linker.run()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from engine.actions import ActionRegistry
 from engine.diagnostics import Diagnostic, Diagnostics
+from engine.errors import EngineError
 from engine.scenario.linker import link
 from engine.scenario.loader import LoadedYaml, load_yaml_file
 from engine.scenario.schema import Scenario
@@ -48,6 +50,25 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+_LOADER_CODES = frozenset({"yaml-syntax", "yaml-tag", "key-type", "duplicate-key", "yaml-merge"})
+
+
+def _relative(path: Path) -> Path:
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def _quiet_cascades(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Drop problems reported at the very place the YAML loader already reported one: they
+    follow from it (an unquoted ``{{ x }}`` read as a mapping is also "not an integer")."""
+    loader_spots = {(d.file, d.line) for d in diagnostics if d.code in _LOADER_CODES}
+    return [d for d in diagnostics
+            if d.code in _LOADER_CODES or (d.file, d.line) not in loader_spots]
+
+
 def load_bundle(path: Path, root: Path | None = None) -> tuple[ScenarioBundle | None, list[Diagnostic]]:
     """Run every start-up check on one scenario. Returns the bundle only when no errors."""
     out = Diagnostics()
@@ -63,21 +84,38 @@ def load_bundle(path: Path, root: Path | None = None) -> tuple[ScenarioBundle | 
     registry = ActionRegistry()
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
+    failed: set[str] = set()
     for namespace, dotted in scenario.actions.items():
         try:
             registry.add_package(namespace, dotted)
         except Exception as exc:  # any import-time failure of user code is a diagnostic
-            pos = loaded.positions.lookup(("actions", namespace))
+            failed.add(namespace)
+            pos = loaded.positions.node(("actions", namespace)) or loaded.positions.lookup(
+                ("actions", namespace))
             out.error(pos.file, pos.line, pos.col, "action-import",
                       f"cannot import action package '{dotted}': {exc.__class__.__name__}: {exc}")
-    template_dir = root / (scenario.templates or f"templates/{scenario.scenario}")
-    store, problems = TemplateStore.load(
-        template_dir.parent, template_dir.name, scenario.locales, scenario.default_locale,
-    )
+    bad_locales = False
+    for index, locale in enumerate(scenario.locales):
+        if not LOCALE.match(locale):
+            bad_locales = True
+            pos = loaded.positions.node(("locales", index)) or loaded.positions.lookup(("locales",))
+            out.error(pos.file, pos.line, pos.col, "invalid-locale",
+                      f"invalid locale '{locale}': expected a code like 'ru' or 'en-US'")
+    if bad_locales:
+        return None, _quiet_cascades(out.sorted())
+    template_dir = _relative(root / (scenario.templates or f"templates/{scenario.scenario}"))
+    try:
+        store, problems = TemplateStore.load(
+            template_dir.parent, template_dir.name, scenario.locales, scenario.default_locale,
+        )
+    except EngineError as exc:
+        pos = loaded.positions.lookup(("templates",))
+        out.error(pos.file, pos.line, pos.col, "template-dir", str(exc))
+        return None, _quiet_cascades(out.sorted())
     out.extend(problems)
-    linked = link(scenario, loaded, registry, store)
+    linked = link(scenario, loaded, registry, store, failed_namespaces=failed)
     out.extend(linked.diagnostics)
-    diagnostics = out.sorted()
+    diagnostics = _quiet_cascades(out.sorted())
     if out.has_errors:
         return None, diagnostics
     bundle = ScenarioBundle(path, root, loaded, scenario, registry, store, tuple(diagnostics))

@@ -176,7 +176,7 @@ def _to_diagnostic(loaded: LoadedYaml, err: ErrorDetails) -> Diagnostic:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     hint: str | None = None
-    pos = loaded.positions.lookup(data_path)
+    pos = loaded.positions.node(data_path) or loaded.positions.lookup(data_path)
     code = "schema"
 
     if kind == "extra_forbidden":
@@ -226,7 +226,11 @@ def _to_diagnostic(loaded: LoadedYaml, err: ErrorDetails) -> Diagnostic:
         }:
             hint = "write true or false; yes/no/on/off are plain strings in this format"
         elif kind == "int_type" and isinstance(value, str) and value.strip().isdigit():
-            hint = "numbers with a leading zero are read as strings; remove the zero or the quotes"
+            raw = loaded.lines[pos.line - 1][pos.col - 1:] if pos.line <= len(loaded.lines) else ""
+            if raw[:1] in ("'", '"') or not value.startswith("0"):
+                hint = "a quoted number is a string; remove the quotes"
+            else:
+                hint = "numbers with a leading zero are read as strings; remove the zero"
     elif kind in ("value_error", "assertion_error"):
         code = "invalid-value"
         message = str(ctx.get("error", err["msg"]))

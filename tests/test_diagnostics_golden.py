@@ -1,0 +1,176 @@
+"""The golden corpus of ``python -m engine check``: one small broken scenario per mistake.
+
+Each ``tests/fixtures/bad/<case>.yaml`` holds one kind of mistake (a few hold several independent
+ones, to show that a single run reports them all, sorted by line); ``<case>.expected`` is the exact
+text ``python -m engine check tests/fixtures/bad/<case>.yaml`` must print on stdout when run from
+the repository root. The expected files are hand-written specifications, not recordings: every
+line was checked to point at the offending token and to say the right thing. There is no
+regeneration switch on purpose; when the engine's wording changes, edit the expected file by hand.
+
+Cases that expose an engine bug are marked ``xfail(strict=True)`` with the bug as the reason: their
+expected file says what *should* be printed, so fixing the bug turns them into XPASS (a failure)
+and the marker must be removed.
+
+The scenarios share ``tests/fixtures/bad/tpl/base`` (ru/uz/en) and the action package
+``tests.fixtures.actions_fixture``; ``_valid.yaml`` is the same shape without a mistake (the CLI
+skips ``_``-files in folders) and must check clean, so every diagnostic of a case comes from its
+mistake and not from the fixtures. The template folder is ``tpl/`` rather than ``templates/``: a
+``templates/`` folder next to the scenarios would make it their project root (see
+``engine.scenario.pipeline.find_project_root``), and ``templates:``/``actions:`` would then
+resolve against ``tests/fixtures/bad/`` instead of the repository root.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.scenario.pipeline import load_bundle
+
+ROOT = Path(__file__).resolve().parent.parent
+BAD = Path("tests", "fixtures", "bad")  # relative: diagnostics print paths relative to the cwd
+CASES = sorted(p.stem for p in (ROOT / BAD).glob("*.yaml") if not p.name.startswith("_"))
+
+# --- known engine bugs: the expected file holds the correct output -----------------------------
+
+# Cases that expose an engine bug are listed here with the bug as the reason (none at present).
+XFAIL: dict[str, str] = {}
+COLUMN_ONLY = sorted(XFAIL)
+
+_POSITION = re.compile(r"^(\S+?):(\d+):(\d+): ", re.MULTILINE)
+
+
+def _param(case: str) -> object:
+    if case in XFAIL:
+        return pytest.param(case, marks=pytest.mark.xfail(strict=True, reason=XFAIL[case]))
+    return case
+
+
+def _expected(case: str) -> str:
+    return (ROOT / BAD / f"{case}.expected").read_text(encoding="utf-8")
+
+
+def _check(case: str) -> str:
+    """What ``check`` prints for one case, produced in process exactly as the CLI formats it."""
+    _, diagnostics = load_bundle(BAD / f"{case}.yaml")
+    return "".join(d.format() + "\n" for d in diagnostics)
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "engine", "check", *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )
+
+
+def _without_columns(text: str) -> str:
+    return _POSITION.sub(r"\1:\2: ", text)
+
+
+@pytest.fixture(autouse=True)
+def _at_repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+
+
+# --- the corpus itself ---------------------------------------------------------------------------
+
+
+def test_corpus_is_complete() -> None:
+    yamls = {p.stem for p in (ROOT / BAD).glob("*.yaml") if not p.name.startswith("_")}
+    expected = {p.stem for p in (ROOT / BAD).glob("*.expected")}
+    assert yamls == expected
+    assert len(CASES) >= 30
+    assert set(XFAIL) <= set(CASES)
+
+
+def test_shared_fixtures_are_valid() -> None:
+    bundle, diagnostics = load_bundle(BAD / "_valid.yaml")
+    assert [d.format() for d in diagnostics] == []
+    assert bundle is not None
+    assert bundle.registry.names() == ["fx.notes.save", "fx.shop.add", "fx.shop.items"]
+
+
+@pytest.mark.parametrize("case", [_param(c) for c in CASES])
+def test_golden(case: str) -> None:
+    assert _check(case) == _expected(case)
+
+
+@pytest.mark.parametrize("case", COLUMN_ONLY)
+def test_golden_lines_and_messages(case: str) -> None:
+    """Cases xfailed only for their columns still guard files, lines, codes and messages."""
+    assert _without_columns(_check(case)) == _without_columns(_expected(case))
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+
+def test_cli_prints_the_expected_lines() -> None:
+    proc = _run(str(BAD / "unknown_widget_type.yaml"))
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 1
+    assert proc.stdout == _expected("unknown_widget_type")
+    assert proc.stderr == "1 scenario(s) checked: 1 error(s), 0 warning(s)\n"
+
+
+def test_cli_warnings_alone_exit_zero() -> None:
+    proc = _run(str(BAD / "unreachable_window.yaml"))
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 0
+    assert proc.stdout == _expected("unreachable_window")
+
+
+def test_cli_shipped_scenarios_are_clean() -> None:
+    proc = _run("scenarios/")
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout == ""
+    assert "0 error(s), 0 warning(s)" in proc.stderr
+
+
+def test_cli_json_format() -> None:
+    cases = ["unknown_widget_type", "unreachable_window"]
+    proc = _run("--format", "json", *(str(BAD / f"{c}.yaml") for c in cases))
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 1
+    assert proc.stderr == ""  # no summary: stdout is for tools
+    items = json.loads(proc.stdout)
+    assert isinstance(items, list)
+    assert len(items) == 2
+    fields = {"file", "line", "col", "code", "message", "severity", "hint"}
+    for item in items:
+        assert set(item) == fields
+        assert isinstance(item["line"], int)
+        assert isinstance(item["col"], int)
+        assert item["severity"] in ("error", "warning")
+        assert item["hint"] is None or isinstance(item["hint"], str)
+    as_text = "".join(
+        f"{i['file']}:{i['line']}:{i['col']}: {i['severity']}[{i['code']}]: {i['message']}\n"
+        + (f"    hint: {i['hint']}\n" if i["hint"] else "")
+        for i in items
+    )
+    assert as_text == "".join(_expected(c) for c in cases)
+
+
+@pytest.fixture(scope="module")
+def whole_corpus() -> subprocess.CompletedProcess[str]:
+    """One run over every case (named one by one: the folder also holds tpl/**/labels.yaml)."""
+    return _run(*(str(BAD / f"{case}.yaml") for case in CASES))
+
+
+def test_cli_never_prints_a_traceback(whole_corpus: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in whole_corpus.stderr
+    assert "Traceback" not in whole_corpus.stdout
+    assert whole_corpus.returncode != 0
+
+
+def test_cli_checks_every_file_of_the_corpus(
+    whole_corpus: subprocess.CompletedProcess[str],
+) -> None:
+    assert whole_corpus.returncode == 1
+    assert f"{len(CASES)} scenario(s) checked" in whole_corpus.stderr
+    assert whole_corpus.stdout.count("\n") >= len(CASES)
