@@ -218,6 +218,7 @@ class View:
 
     def message(self, message: ChatMessage, *, edited: bool = False, prefix: str = "") -> list[str]:
         head = f"{prefix}#{message.message_id}"
+        indent = " " * (len(head) + 1)
         if edited:
             head += " (edited)"
         if message.reply_to is not None:
@@ -230,7 +231,6 @@ class View:
             entities = message.entities if message.text is not None else message.caption_entities
             body.extend(format_text(content, entities, ansi=self.ansi).split("\n"))
         body.extend(self._keyboard(message))
-        indent = " " * (len(head) + 1)
         if not body:
             return [head]
         return [f"{head} {body[0]}", *(f"{indent}{line}" if line else "" for line in body[1:])]
