@@ -177,7 +177,8 @@ class Watcher:
         for call in calls:
             if not call.ok:
                 description = call.error_description or f"error {call.error_code}"
-                order.append(Warning_(call.method, description))
+                if "message is not modified" not in description:  # expected and ignored
+                    order.append(Warning_(call.method, description))
             elif call.method == "answerCallbackQuery" and call.params.get("text"):
                 order.append(Toast(str(call.params["text"]), bool(call.params.get("show_alert"))))
             for key in self._keys(call) if call.ok else ():
