@@ -24,10 +24,10 @@ async def play(request: pytest.FixtureRequest, demo_path: Path) -> AsyncIterator
         assert playground.rejected_calls() == []
 
 
-async def start(play: Playground, language: str = "ru") -> Actor:
-    alice = play.user("Alice", language_code=language)
-    await alice.send("/start")
-    return alice
+async def start(play: Playground, name: str = "Alice") -> Actor:
+    user = play.user(name, language_code="ru")
+    await user.send("/start")
+    return user
 
 
 async def test_start_greets_the_user_by_name_with_the_main_menu(play: Playground) -> None:
@@ -155,8 +155,9 @@ async def test_a_button_of_an_outdated_menu_says_so_and_opens_the_menu(play: Pla
 
 async def test_two_users_do_not_share_state(play: Playground) -> None:
     alice = await start(play)
-    bob = await start(play)
+    bob = await start(play, "Bob")
     await alice.click("☕ Напитки")
-    assert "Здравствуйте, Bob" in (bob.last.text or "") or "Здравствуйте, Alice" in (
-        bob.last.text or "")
-    assert "Выберите напиток" not in (bob.last.text or "")
+    assert "Выберите напиток" in (alice.last.text or "")
+    assert "Здравствуйте, Bob!" in (bob.last.text or "")
+    await bob.click("✍️ Отзыв")
+    assert "Выберите напиток" in (alice.last.text or "")

@@ -26,10 +26,10 @@ from engine.scenario.targets import Target
 
 __all__ = [
     "HISTORY_KEY",
-    "NOTICE_KEY",
     "CompiledCall",
     "CompiledRoute",
     "StateMap",
+    "call_action",
     "click_scope",
     "follow_route",
     "jsonable",
@@ -37,7 +37,6 @@ __all__ = [
 ]
 
 HISTORY_KEY = "_history"
-NOTICE_KEY = "engine_notice"
 
 
 @dataclass(frozen=True)
@@ -129,19 +128,28 @@ async def run_call(
     event: EventInfo,
 ) -> None:
     """Run an action from a click or an input and follow the route of its outcome."""
-    runtime = runtime_of(manager)
     scope = click_scope(manager)
     scope.update(extra)
+    data = manager.current_context().dialog_data
+    result = await call_action(manager, call, scope, data, event)
+    data.update(jsonable(dict(result.data)))
+    route = call.routes.get(result.outcome, CompiledRoute(Target("stay")))
+    await follow_route(manager, route, dialog_id)
+
+
+async def call_action(
+    manager: DialogManager, call: CompiledCall, scope: Mapping[str, Any],
+    data: dict[str, Any], event: EventInfo | None = None,
+) -> Result:
+    """Evaluate the arguments in ``scope``, run the action with one context, check its result."""
+    runtime = runtime_of(manager)
     args = evaluate_args(call, scope)
     user = cast(User | None, manager.middleware_data.get("event_from_user"))
     chat = cast(Chat | None, manager.middleware_data.get("event_chat"))
-    data = manager.current_context().dialog_data
     ctx = runtime.action_context(user_info(user), chat_info(chat), locale_of(manager), data, event)
     result = await call.spec.func(ctx, **args)
-    outcome = check_result(call.spec, result)
-    data.update(jsonable(dict(result.data)))
-    route = call.routes.get(outcome, CompiledRoute(Target("stay")))
-    await follow_route(manager, route, dialog_id)
+    check_result(call.spec, result)
+    return result
 
 
 def evaluate_args(call: CompiledCall, scope: Mapping[str, Any]) -> dict[str, Any]:
@@ -191,7 +199,6 @@ async def show_notice(manager: DialogManager, text: str) -> None:
     """A toast for button clicks; a short message for anything else."""
     event = manager.event
     if isinstance(event, CallbackQuery):
-        manager.middleware_data[NOTICE_KEY] = text
         pending = manager.middleware_data.get("engine_pending_notices")
         if isinstance(pending, dict):
             pending[event.id] = text

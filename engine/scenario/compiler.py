@@ -7,10 +7,8 @@ Pure construction: no files, no environment, no network. States are named
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
-from aiogram import Router
 from aiogram.fsm.state import State, StatesGroup
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.kbd import (
@@ -27,24 +25,17 @@ from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
 from pydantic import TypeAdapter
 
 from engine.actions import ActionRegistry
-from engine.runtime.flow import CompiledCall, CompiledRoute, StateMap, click_scope, runtime_of
+from engine.runtime.flow import CompiledCall, CompiledRoute, StateMap, call_action, click_scope
 from engine.scenario import schema as s
 from engine.scenario.expressions import compile_condition, compile_value
 from engine.scenario.targets import Target, menu_target, resolve_target, start_window
+from engine.scenario.walk import widgets_of
 from engine.templates import TemplateStore
 from engine.widgets.inputs import InputRule, build_input, wrong_kind_input
 from engine.widgets.keyboard import ActionButton, ItemList, Pager
 from engine.widgets.text import ItemLabel, LabelText, TemplateMedia, TemplateText, predicate
 
-__all__ = ["CompiledScenario", "compile_scenario", "state_group_name"]
-
-
-@dataclass(frozen=True)
-class CompiledScenario:
-    scenario: s.Scenario
-    dialogs: list[Dialog]
-    states: StateMap
-    handlers: Any  # HandlerSet, built by engine.runtime.handlers
+__all__ = ["compile_scenario", "state_group_name"]
 
 
 def state_group_name(scenario_id: str, dialog_id: str) -> str:
@@ -88,7 +79,7 @@ class _Compiler:
         counters = {
             state_group_name(scenario.scenario, did): {
                 w.id: w.default
-                for _w, _wid, window, wpath in _dialog_windows(scenario, did)
+                for window in scenario.dialogs[did].windows.values()
                 for w in _flat(window.keyboard) if isinstance(w, s.CounterWidget) and w.id
             }
             for did in scenario.dialogs
@@ -211,17 +202,8 @@ class _Compiler:
         return out
 
 
-def _dialog_windows(scenario: s.Scenario, did: str) -> list[tuple[str, str, s.WindowSpec, Any]]:
-    return [(did, wid, w, None) for wid, w in scenario.dialogs[did].windows.items()]
-
-
 def _flat(widgets: list[s.Widget]) -> list[s.Widget]:
-    out: list[s.Widget] = []
-    for w in widgets:
-        out.append(w)
-        if isinstance(w, s.RowWidget | s.ColumnWidget | s.GroupWidget):
-            out.extend(_flat(w.widgets))
-    return out
+    return [widget for widget, _path in widgets_of(widgets, ())]
 
 
 class _UrlText(LabelText):
@@ -235,21 +217,12 @@ class _UrlText(LabelText):
 
 def _getter(load: CompiledCall | None) -> Any:
     async def getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-        from engine.runtime.context import chat_info, user_info
-        from engine.runtime.flow import check_result, evaluate_args, locale_of
-
         scope = click_scope(dialog_manager)
         if load is None:
             return scope
-        runtime = runtime_of(dialog_manager)
-        args = evaluate_args(load, scope)
+        # a load action reads a copy of the dialog data: what it renders is not persisted
         data = dict(dialog_manager.current_context().dialog_data)
-        md = dialog_manager.middleware_data
-        ctx = runtime.action_context(user_info(md.get("event_from_user")),
-                                     chat_info(md.get("event_chat")), locale_of(dialog_manager),
-                                     data)
-        result = await load.spec.func(ctx, **args)
-        check_result(load.spec, result)
+        result = await call_action(dialog_manager, load, scope, data)
         scope.update(result.data)
         return scope
 
@@ -261,6 +234,3 @@ def compile_scenario(scenario: s.Scenario, registry: ActionRegistry,
     compiler = _Compiler(scenario, registry, store)
     return compiler.dialogs(), compiler.states
 
-
-def new_router(name: str) -> Router:
-    return Router(name=name)

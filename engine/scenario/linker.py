@@ -223,8 +223,6 @@ class _Linker:
             base.add("item_id")
         if site.role == "input":
             base.add("value")
-        if site.role == "load" and site.dialog is not None:
-            base |= self.window_scope_extra(site.dialog, site.window)
         if site.role == "handler":
             handler = self.sc.handlers[site.path[1]]
             base = {"user", "chat", "locale", "settings", "now", "args", "text", "document"}
@@ -232,9 +230,6 @@ class _Linker:
                 with contextlib.suppress(re.error):
                     base |= set(re.compile(handler.args).groupindex)
         return base
-
-    def window_scope_extra(self, dialog: str, window: str | None) -> set[str]:
-        return set()
 
     def check_args(self, spec: ActionSpec, call: s.ActionCall, path: YamlPath,
                    available: set[str]) -> None:
@@ -407,7 +402,6 @@ class _Linker:
                      key=True)
 
     def check_handlers(self) -> None:
-        callbacks = {h.callback for h in self.sc.handlers if h.callback}
         for index, handler in enumerate(self.sc.handlers):
             path: YamlPath = ("handlers", index)
             if handler.command is not None and not _COMMAND.match(handler.command):
@@ -433,7 +427,6 @@ class _Linker:
                 self.err(path, "dead-handler", "a handler needs 'go', 'reply' or 'action'")
             if handler.callback is not None and ":" in handler.callback:
                 self.err((*path, "callback"), "invalid-id", "a callback name cannot contain ':'")
-        del callbacks
 
     def check_messages(self) -> None:
         callbacks = {h.callback for h in self.sc.handlers if h.callback}
