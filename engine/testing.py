@@ -239,7 +239,8 @@ class Playground:
         test should expect none. Refusals a user causes (403: blocked) or a test scripts
         (``fail_next``) are not counted, nor "message is not modified" (Telegram's answer to an
         edit that changes nothing, which aiogram-dialog expects and ignores)."""
-        return [c for c in self.emulator.calls if not c.ok and c.error_code in (400, 404, 413)
+        return [c for c in self.emulator.calls
+                if not c.ok and not c.scripted and c.error_code in (400, 404, 413)
                 and "message is not modified" not in (c.error_description or "")]
 
 

@@ -61,6 +61,7 @@ class StateMap:
     states: Mapping[tuple[str, str], State]
     menu: State
     counter_defaults: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    pagers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __getitem__(self, key: tuple[str, str]) -> State:
         return self.states[key]
@@ -95,11 +96,11 @@ def locale_of(manager: DialogManager) -> str:
 def widget_scope(manager: DialogManager) -> dict[str, Any]:
     """Pager pages and counter values of the current context."""
     context = manager.current_context()
-    pages: dict[str, int] = {}
     states = manager.middleware_data.get("engine_states")
     group = (context.state.state or "").partition(":")[0]
-    defaults = states.counter_defaults.get(group, {}) if isinstance(states, StateMap) else {}
-    counters: dict[str, Any] = dict(defaults)
+    known = states if isinstance(states, StateMap) else StateMap({}, State())
+    pages: dict[str, int] = dict.fromkeys(known.pagers.get(group, ()), 0)
+    counters: dict[str, Any] = dict(known.counter_defaults.get(group, {}))
     for key, value in context.widget_data.items():
         if key.startswith("page:"):
             pages[key[5:]] = int(cast(int, value))

@@ -9,7 +9,7 @@ import logging
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import BufferedInputFile, CallbackQuery, InputFile, Message
-from aiogram_dialog.api.entities import MediaAttachment, NewMessage
+from aiogram_dialog.api.entities import MediaAttachment, NewMessage, OldMessage
 from aiogram_dialog.manager.message_manager import MessageManager
 
 from engine.widgets.text import BYTES_SCHEME
@@ -50,3 +50,25 @@ class EngineMessageManager(MessageManager):
         except TelegramBadRequest as exc:
             log.warning("photo could not be sent (%s): sending a text card", exc.message)
             return await self.send_text(bot, new_message)
+
+    async def edit_media(self, bot: Bot, new_message: NewMessage,
+                         old_message: OldMessage) -> Message:
+        if new_message.text and len(new_message.text) > CAPTION_LIMIT:
+            log.warning("caption over %s characters: showing the text without the photo",
+                        CAPTION_LIMIT)
+            return await self._text_instead(bot, new_message, old_message)
+        try:
+            return await super().edit_media(bot, new_message, old_message)
+        except TelegramBadRequest as exc:
+            if "not modified" in exc.message.lower():
+                raise
+            log.warning("photo could not be shown (%s): showing a text card", exc.message)
+            return await self._text_instead(bot, new_message, old_message)
+
+    async def _text_instead(self, bot: Bot, new_message: NewMessage,
+                            old_message: OldMessage) -> Message:
+        """A media message cannot become a text one by editing: replace it."""
+        if old_message.media_id is None:
+            return await self.edit_text(bot, new_message, old_message)
+        await self.remove_message_safe(bot, old_message, new_message)
+        return await self.send_text(bot, new_message)

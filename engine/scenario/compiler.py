@@ -84,7 +84,14 @@ class _Compiler:
             }
             for did in scenario.dialogs
         }
-        self.states = StateMap(states, menu_state, counters)
+        pagers = {
+            state_group_name(scenario.scenario, did): tuple(
+                w.id for window in scenario.dialogs[did].windows.values()
+                for w in _flat(window.keyboard) if isinstance(w, s.PagerWidget) and w.id
+            )
+            for did in scenario.dialogs
+        }
+        self.states = StateMap(states, menu_state, counters, pagers)
         self.groups = groups
 
     # ------------------------------------------------------------------ pieces

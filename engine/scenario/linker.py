@@ -226,9 +226,10 @@ class _Linker:
         if site.role == "handler":
             handler = self.sc.handlers[site.path[1]]
             base = {"user", "chat", "locale", "settings", "now", "args", "text", "document"}
-            if handler.args:
-                with contextlib.suppress(re.error):
-                    base |= set(re.compile(handler.args).groupindex)
+            for pattern in (handler.args, handler.text):
+                if pattern:
+                    with contextlib.suppress(re.error):
+                        base |= set(re.compile(pattern).groupindex)
         return base
 
     def check_args(self, spec: ActionSpec, call: s.ActionCall, path: YamlPath,

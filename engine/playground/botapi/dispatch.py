@@ -67,7 +67,10 @@ async def dispatch(
         name = spec.name
         fault = world.take_fault(name, params.get("chat_id"))
         if fault is not None:
-            raise ApiError(fault.status, fault.description, fault.retry_after)
+            world.record_call(ApiCall(name, summarise(params), False, fault.description,
+                                      fault.status, token, scripted=True))
+            return ApiReply(fault.status,
+                            ApiError(fault.status, fault.description, fault.retry_after).to_json())
         handler = handlers.get(name)
         if handler is None:
             raise ApiError(501, f"Not Implemented: method {name} is not emulated")

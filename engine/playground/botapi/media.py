@@ -111,8 +111,10 @@ async def send_media_group(call: MethodCall) -> list[JsonDict]:
 
 
 async def edit_message_media(call: MethodCall) -> JsonDict:
+    """Replace the media of a message, or turn a text message into a media one (Bot API 10.1:
+    "or to replace a text or a rich message with a media")."""
     message = call.message_to_edit()
-    if message.photo is None and message.document is None:
+    if message.photo is None and message.document is None and message.text is None:
         raise bad_request("there is no media in the message to edit")
     item: Mapping[str, Any] = call.params["media"]
     if item["type"] not in ("photo", "document", "audio", "video", "animation"):
@@ -133,6 +135,7 @@ async def edit_message_media(call: MethodCall) -> JsonDict:
     fields = _media_fields(stored)
     message.photo, message.document = fields["photo"], fields["document"]
     message.caption, message.caption_entities = new_caption, new_entities
+    message.text, message.entities = None, []
     call.apply_markup(message, markup)
     return call.stamp_edit(message)
 

@@ -293,6 +293,7 @@ class ApiCall:
     error_code: int | None = None
     token: str = ""
     result: Any = field(default=None, repr=False)
+    scripted: bool = False  # the answer was a fault scripted with fail_next
 
 
 @dataclass(slots=True)

@@ -158,7 +158,12 @@ class ParamValidator:
         for key, item in value.items():
             field = spec.fields.get(key)
             if field is None:
-                raise Invalid(f"{path}.{key}", f"is not a known field of {spec.name}")
+                # Telegram ignores unknown fields of objects (aiogram-dialog, for one, sends
+                # reply_markup inside InputMedia); a keyboard button with a foreign field is
+                # a button of the wrong keyboard kind, which is worth refusing.
+                if spec.name in _STRICT_OBJECTS:
+                    raise Invalid(f"{path}.{key}", f"is not a known field of {spec.name}")
+                continue
             if item is None:
                 continue
             converted = self.coerce(item, field.types, f"{path}.{key}", top=False)
@@ -169,6 +174,9 @@ class ParamValidator:
             if field.required and field.name not in out:
                 raise Invalid(f"{path}.{field.name}", f"is required in {spec.name}")
         return out
+
+
+_STRICT_OBJECTS = frozenset({"InlineKeyboardButton", "KeyboardButton"})
 
 
 def _parse_json(text: str, path: str) -> Any:
