@@ -153,7 +153,7 @@ class Playground:
         cls, scenario: str | Path | ScenarioBundle, *, transport: Transport = "memory",
         environ: Mapping[str, str] | None = None, redis_url: str | None = None,
         clock: Callable[[], datetime] = utc_now, services: Services | None = None,
-        emulator: BotApiEmulator | None = None,
+        emulator: BotApiEmulator | None = None, sandbox: bool = False,
     ) -> AsyncIterator[Playground]:
         bundle = scenario if isinstance(scenario, ScenarioBundle) else _load(Path(scenario))
         emu = emulator or BotApiEmulator()
@@ -167,7 +167,7 @@ class Playground:
             else:
                 bot = make_bot(TOKEN, session=EmulatorSession(emu))
             app = await build_app(bundle, bot, storage, environ=dict(environ or {}),
-                                  services=services, clock=clock)
+                                  services=services, clock=clock, sandbox=sandbox)
             play = cls(emu, app, account, transport)
             if transport == "memory":
                 await app.dispatcher.emit_startup(bot=bot)

@@ -70,7 +70,8 @@ async def run_shell(
         source = StreamLines(in_stream, out_stream if _isatty(in_stream) else None)
     scenario = bundle.scenario
     language = pick_language(environ, list(scenario.locales), scenario.default_locale)
-    async with Playground.open(bundle, transport="http", environ=environ) as play:
+    async with Playground.open(bundle, transport="http", environ=environ,
+                               sandbox=True) as play:
         shell = Shell(play, bundle, out, language)
         shell.banner()
         shell.report()  # anything rejected while starting (e.g. setMyCommands)

@@ -6,9 +6,10 @@ at import time.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ from aiogram.types import TelegramObject, Update
 from aiogram_dialog import setup_dialogs
 
 from engine.actions import Services
+from engine.packages import LiveSettings, PackageContext, start_packages
 from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime, utc_now
 from engine.runtime.errors import setup_error_handlers, stale_callback_router
 from engine.runtime.flow import CompiledCall, CompiledRoute, StateMap
@@ -32,7 +34,6 @@ from engine.scenario import schema as s
 from engine.scenario.compiler import _Compiler
 from engine.scenario.pipeline import ScenarioBundle
 from engine.scenario.targets import resolve_target
-from engine.settings import Settings, resolve_settings
 
 __all__ = ["DEFAULT_API_URL", "BotApp", "build_app", "make_bot"]
 
@@ -49,10 +50,15 @@ class BotApp:
     bot: Bot
     storage: StorageBundle
     states: StateMap
+    live_settings: LiveSettings
+    stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
 
     async def close(self) -> None:
-        await self.storage.close()
-        await self.bot.session.close()
+        try:
+            await self.stack.aclose()
+        finally:
+            await self.storage.close()
+            await self.bot.session.close()
 
 
 def make_bot(token: str, api_url: str | None = None, session: BaseSession | None = None) -> Bot:
@@ -69,6 +75,19 @@ class _LocaleMiddleware:
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         data[LOCALE_KEY] = self.runtime.locale_for(data.get("event_from_user"))
+        return await handler(event, data)
+
+
+class _SettingsMiddleware:
+    """Re-reads settings from their sources when the cached ones are older than their TTL."""
+
+    def __init__(self, runtime: Runtime, live: LiveSettings) -> None:
+        self.runtime = runtime
+        self.live = live
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if self.live.due():
+            self.runtime.settings = await self.live.refresh()
         return await handler(event, data)
 
 
@@ -105,12 +124,33 @@ def _handler_parts(scenario: s.Scenario, compiler: _Compiler
 async def build_app(
     bundle: ScenarioBundle, bot: Bot, storage: StorageBundle, *,
     environ: Mapping[str, str], services: Services | None = None,
-    settings_sources: tuple[Mapping[str, str], ...] = (),
-    clock: Callable[[], datetime] = utc_now, settings: Settings | None = None,
+    clock: Callable[[], datetime] = utc_now, sandbox: bool = False,
+) -> BotApp:
+    """Run the action packages' start-up hooks, resolve settings, and compile the dispatcher.
+
+    ``sandbox`` lets packages start local emulators of their external services (the terminal
+    chat and the playground); a start-up failure closes whatever the hooks had opened.
+    """
+    stack = contextlib.AsyncExitStack()
+    try:
+        return await _build(bundle, bot, storage, environ, services or Services(), clock,
+                            sandbox, stack)
+    except BaseException:
+        await stack.aclose()
+        raise
+
+
+async def _build(
+    bundle: ScenarioBundle, bot: Bot, storage: StorageBundle, environ: Mapping[str, str],
+    services: Services, clock: Callable[[], datetime], sandbox: bool,
+    stack: contextlib.AsyncExitStack,
 ) -> BotApp:
     scenario = bundle.scenario
-    settings = settings or resolve_settings(scenario.settings, environ, settings_sources)
-    services = services or Services()
+    services.add(KeyValueStore, storage.kv)  # type: ignore[type-abstract]
+    pkg = PackageContext(scenario.scenario, dict(environ), services, storage.kv, storage.redis,
+                         sandbox, clock, stack)
+    live, _ = await start_packages(scenario.scenario, scenario.actions, scenario.settings, pkg)
+    settings = live.current
     bot_key = str(bot.id)
     index = SideMessageIndex(storage.kv, bot_key)
     runtime = Runtime(scenario, bundle.store, bundle.registry, settings, services,
@@ -128,6 +168,7 @@ async def build_app(
     dp["engine_states"] = compiler.states
     dp["engine_pending_notices"] = manager.pending_notices
     dp.update.outer_middleware(_DedupeMiddleware(storage.kv, bot_key))
+    dp.update.outer_middleware(_SettingsMiddleware(runtime, live))
     dp.update.outer_middleware(_LocaleMiddleware(runtime))
     dp.include_router(before)
     for dialog in dialogs:
@@ -136,4 +177,4 @@ async def build_app(
     dp.include_router(stale_callback_router())
     setup_dialogs(dp, message_manager=manager, events_isolation=storage.isolation)
     setup_error_handlers(dp)
-    return BotApp(bundle, runtime, dp, bot, storage, compiler.states)
+    return BotApp(bundle, runtime, dp, bot, storage, compiler.states, live, stack)
