@@ -161,3 +161,20 @@ async def test_two_users_do_not_share_state(play: Playground) -> None:
     assert "Здравствуйте, Bob!" in (bob.last.text or "")
     await bob.click("✍️ Отзыв")
     assert "Выберите напиток" in (alice.last.text or "")
+
+
+async def test_a_window_entered_anew_starts_its_counter_and_pages_afresh(play: Playground) -> None:
+    alice = await start(play)
+    await alice.click("☕ Напитки")
+    await alice.click("›")
+    await alice.click(f"Raf <vanilla> — 23{NBSP}000")
+    await alice.click("+")
+    assert "2 шт." in alice.buttons()
+    await alice.click("⬅️ Назад")
+    assert "2 / 2" in alice.buttons(), "back returns to the page the user left"
+    await alice.click(f"Hot chocolate — 17{NBSP}000")
+    assert "1 шт." in alice.buttons(), "another drink starts at one cup"
+    await alice.click("⬅️ Назад")
+    await alice.click("⬅️ Назад")
+    await alice.click("☕ Напитки")
+    assert "1 / 2" in alice.buttons(), "the list opened again starts at its first page"

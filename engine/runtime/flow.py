@@ -62,6 +62,8 @@ class StateMap:
     menu: State
     counter_defaults: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     pagers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: per (dialog, window): widget-data keys reset when the window is entered forward
+    fresh_keys: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
 
     def __getitem__(self, key: tuple[str, str]) -> State:
         return self.states[key]
@@ -237,6 +239,10 @@ async def go(manager: DialogManager, target: Target, dialog_id: str) -> None:
         if window != target.window:
             history.append(window)
             del history[:-50]
+            # entered forward: its pagers start at page 1 and its counters at their default;
+            # ``back`` returns to them as they were
+            for key in states.fresh_keys.get((target.dialog, target.window), ()):
+                context.widget_data.pop(key, None)
         await manager.switch_to(state)
     else:
         await manager.start(state)

@@ -91,7 +91,11 @@ class _Compiler:
             )
             for did in scenario.dialogs
         }
-        self.states = StateMap(states, menu_state, counters, pagers)
+        fresh = {
+            (did, wid): tuple(_widget_keys(window.keyboard))
+            for did, d in scenario.dialogs.items() for wid, window in d.windows.items()
+        }
+        self.states = StateMap(states, menu_state, counters, pagers, fresh)
         self.groups = groups
 
     # ------------------------------------------------------------------ pieces
@@ -207,6 +211,19 @@ class _Compiler:
             windows = [self.window(did, wid, dialog.windows[wid]) for wid in order]
             out.append(Dialog(*windows, name=state_group_name(self.sc.scenario, did)))
         return out
+
+
+def _widget_keys(widgets: list[s.Widget]) -> list[str]:
+    """The widget-data keys of a window's pagers (and select pages) and counters."""
+    keys: list[str] = []
+    for w in _flat(widgets):
+        if isinstance(w, s.PagerWidget) and w.id:
+            keys.append(f"page:{w.id}")
+        elif isinstance(w, s.SelectWidget) and w.id and w.page_size:
+            keys.append(f"page:{w.id}_p")
+        elif isinstance(w, s.CounterWidget) and w.id:
+            keys.append(f"counter:{w.id}")
+    return keys
 
 
 def _flat(widgets: list[s.Widget]) -> list[s.Widget]:
