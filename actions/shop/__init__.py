@@ -1,0 +1,74 @@
+"""The REGOS retail shop: catalog, cart, customer, checkout, loyalty cards, my orders.
+
+``setup_package`` (called by the engine at start-up) builds the REGOS client from the
+environment and registers the shop's services, REGOS as a settings source, and the start-up
+checks. In the sandbox (``python -m engine shell``) with no ``REGOS_INTEGRATION_KEY`` it starts
+the REGOS emulator with its demo shop on loopback instead, so the bot runs with no account.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from actions.regos.api import RegosApi
+from actions.regos.client import DEFAULT_BASE_URL, RegosClient
+from actions.regos.ratelimit import MemoryTokenBucket, RateLimiter, RedisTokenBucket
+from actions.regos.settings_source import RegosSettingsSource
+from actions.shop.catalog_cache import CatalogCache
+from actions.shop.services import Shop
+from engine.errors import ConfigError
+from engine.packages import PackageContext
+
+__all__ = ["setup_package"]
+
+REQUIRED_ENV = ("REGOS_INTEGRATION_KEY", "REGOS_CONNECTED_INTEGRATION_ID")
+
+
+async def _start_sandbox(pkg: PackageContext) -> None:
+    from actions.regos.emulator import (
+        DEMO_CONNECTED_INTEGRATION_ID,
+        DEMO_INTEGRATION_KEY,
+        RegosEmulator,
+        RegosEmulatorServer,
+        demo_shop,
+    )
+
+    server = await pkg.stack.enter_async_context(RegosEmulatorServer(RegosEmulator(demo_shop())))
+    pkg.set_environ(REGOS_API_URL=server.base_url, REGOS_INTEGRATION_KEY=DEMO_INTEGRATION_KEY,
+                    REGOS_CONNECTED_INTEGRATION_ID=DEMO_CONNECTED_INTEGRATION_ID)
+    pkg.log.warning("no REGOS_INTEGRATION_KEY: using the REGOS emulator's demo shop at %s",
+                    server.base_url)
+
+
+def _float_env(pkg: PackageContext, name: str, default: float) -> float:
+    raw = pkg.environ.get(name)
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
+
+
+async def setup_package(pkg: PackageContext) -> None:
+    if pkg.sandbox and not pkg.environ.get("REGOS_INTEGRATION_KEY"):
+        await _start_sandbox(pkg)
+    missing = [name for name in REQUIRED_ENV if not pkg.environ.get(name)]
+    if missing:
+        raise ConfigError(f"{' and '.join(missing)} must be set for the REGOS shop "
+                          "(or run 'python -m engine shell', which uses the demo shop)")
+    key = pkg.environ["REGOS_INTEGRATION_KEY"]
+    ci = pkg.environ["REGOS_CONNECTED_INTEGRATION_ID"]
+    http = await pkg.stack.enter_async_context(httpx.AsyncClient())
+    limiter: RateLimiter = RedisTokenBucket(pkg.redis, ci) if pkg.redis is not None \
+        else MemoryTokenBucket()
+    client = RegosClient(
+        http, integration_key=key, connected_integration_id=ci,
+        base_url=pkg.environ.get("REGOS_API_URL") or DEFAULT_BASE_URL, rate_limiter=limiter,
+        timeout=_float_env(pkg, "REGOS_TIMEOUT", 30.0),
+        write_timeout=_float_env(pkg, "REGOS_WRITE_TIMEOUT", 60.0),
+    )
+    api = RegosApi(client)
+    shop = Shop(api, pkg.kv, ci, CatalogCache(api, pkg.kv, ci))
+    pkg.services.add(Shop, shop)
+    pkg.services.add(RegosApi, api)
+    pkg.add_settings_source(RegosSettingsSource(api, pkg.kv, ci))
+    pkg.after_settings(shop.check_settings)
