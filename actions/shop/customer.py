@@ -23,8 +23,8 @@ RECHECK_SECONDS = 24 * 3600
 
 
 def _display_name(customer: Customer, fallback: str) -> str:
-    name = customer.full_name or " ".join(p for p in (customer.first_name, customer.last_name) if p)
-    return name.strip() or fallback
+    """How the bot addresses the customer: the first name, else the full name."""
+    return (customer.first_name or customer.full_name or "").strip() or fallback
 
 
 async def _remember(shop: Shop, user_id: int, customer: Customer, phone: str | None) -> dict[str, Any]:

@@ -26,7 +26,8 @@ async def test_all_items_are_paged_by_regos_with_page_x_of_y(play: Playground, r
     await alice.click("›")
     assert f"2 / {pages}" in alice.buttons()
     second_page = [b for b in alice.buttons() if " · " in b]
-    assert second_page and not set(second_page) & set(first_page)
+    assert second_page
+    assert not set(second_page) & set(first_page)
     offsets = [p.get("offset") for p in regos.emu.calls_of("Item/GetExt")]
     assert offsets[-2:] == [0, 6], "each page is one GetExt call with its own offset"
     assert all(p.get("zero_quantity") is False for p in regos.emu.calls_of("Item/GetExt"))
@@ -72,7 +73,8 @@ async def test_an_item_card_shows_its_photo_price_and_stock(play: Playground, re
     sent = [c for c in play.calls() if c.method in ("sendPhoto", "editMessageMedia")][-1]
     assert f"/images/{item.id}.png" in str(sent.params)
     caption = card.caption or ""
-    assert "Цена:" in caption and "В наличии:" in caption
+    assert "Цена:" in caption
+    assert "В наличии:" in caption
     assert "➕ В корзину" in alice.buttons()
     assert play.rejected_calls() == []
 
