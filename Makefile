@@ -1,10 +1,10 @@
 # Two commands do everything on a fresh clone (see README):
-#   make demo   - set up and chat with the demo scenario in the terminal (no token, no network)
+#   make demo   - set up and chat with the orders bot in the terminal (no token, no REGOS, no network)
 #   make test   - set up and run the whole test suite (what CI runs)
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-SCENARIO ?= scenarios/demo.yaml
+SCENARIO ?= scenarios/orders.yaml
 
 .PHONY: setup system demo shell test lint check clean
 

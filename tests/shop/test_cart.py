@@ -18,7 +18,7 @@ async def test_adding_two_with_the_counter_puts_them_in_the_cart(play: Playgroun
     alice = await start(play)
     await open_item(alice, item)
     await alice.click("+")
-    assert "2 шт." in alice.buttons()
+    assert "2" in alice.buttons()
     await alice.click("➕ В корзину")
     await alice.click("🛒 Корзина")
     price = item.prices[1]
