@@ -124,3 +124,14 @@ async def test_a_rate_limited_read_is_retried_transparently(play: Playground, re
     regos.emu.faults.fail_next("Item/GetExt", "rate_limit")
     await alice.click("Все товары")
     assert "Найдено:" in alice.last.text
+
+
+async def test_a_picture_telegram_cannot_fetch_falls_back_to_a_text_card(play: Playground,
+                                                                         regos: Regos) -> None:
+    item = regos.items(lambda i: regos.orderable(i) and i.has_image)[0]
+    alice = await start(play)
+    play.emulator.fail_next("editMessageMedia", 400, "Bad Request: failed to get HTTP URL content")
+    await open_item(alice, item)
+    assert alice.last.photo is None
+    assert "Цена:" in (alice.last.text or "")
+    assert "➕ В корзину" in alice.buttons()
