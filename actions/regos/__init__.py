@@ -1,0 +1,1 @@
+"""REGOS.Online ERP: the HTTP client, its typed API, settings, rate limiting and an emulator."""
