@@ -4,6 +4,15 @@
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+# postgresql (Debian package) for the ticket store tests: they run initdb/pg_ctl themselves. The package puts
+# them under /usr/lib/postgresql/<version>/bin, off PATH, so look there too.
+has_pg() {
+  for bin in initdb pg_ctl; do
+    command -v "$bin" >/dev/null 2>&1 && continue
+    compgen -G "/usr/lib/postgresql/*/bin/$bin" >/dev/null || return 1
+  done
+}
+has_pg || need+=(postgresql)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

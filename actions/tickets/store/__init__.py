@@ -1,0 +1,32 @@
+"""The ticket store: SQLAlchemy asyncio on SQLite or PostgreSQL, schema managed by Alembic."""
+
+from .database import DEFAULT_DATABASE_URL, async_database_url, create_database_engine
+from .migrate import upgrade_database
+from .models import TicketStatus
+from .store import TicketStore, create_store
+from .views import (
+    CreateOutcome,
+    CreateResult,
+    ManagerStats,
+    TakeResult,
+    TicketView,
+    TransitionCode,
+    TransitionResult,
+)
+
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "CreateOutcome",
+    "CreateResult",
+    "ManagerStats",
+    "TakeResult",
+    "TicketStatus",
+    "TicketStore",
+    "TicketView",
+    "TransitionCode",
+    "TransitionResult",
+    "async_database_url",
+    "create_database_engine",
+    "create_store",
+    "upgrade_database",
+]
