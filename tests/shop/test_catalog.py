@@ -135,3 +135,12 @@ async def test_a_picture_telegram_cannot_fetch_falls_back_to_a_text_card(play: P
     assert alice.last.photo is None
     assert "Цена:" in (alice.last.text or "")
     assert "➕ В корзину" in alice.buttons()
+
+
+async def test_english_and_uzbek_customers_get_their_language(play: Playground) -> None:
+    ann = play.user("Ann", language_code="en")
+    await ann.send("/start")
+    aziz = play.user("Aziz", language_code="uz")
+    await aziz.send("/start")
+    assert ann.buttons()[0] == "🛍 Catalog"
+    assert aziz.buttons()[0] == "🛍 Katalog"
