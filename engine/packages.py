@@ -134,11 +134,8 @@ async def _fetch_all(sources: list[SettingsSource]) -> list[dict[str, str]]:
 async def start_packages(
     scenario_id: str, packages: Mapping[str, str], specs: Mapping[str, SettingSpec],
     pkg: PackageContext, *, refresh_ttl: float = 60,
-) -> tuple[LiveSettings, Mapping[str, str]]:
-    """Run every package hook, then resolve settings and run the packages' checks.
-
-    Returns the live settings and the environment as the hooks left it.
-    """
+) -> LiveSettings:
+    """Run every package hook, then resolve settings and run the packages' checks."""
     for dotted in dict.fromkeys(packages.values()):
         module = importlib.import_module(dotted)
         hook: Any = getattr(module, HOOK_NAME, None)
@@ -150,4 +147,4 @@ async def start_packages(
         await check(settings)
     live = LiveSettings(specs, pkg.environ, pkg.settings_sources, settings, ttl=refresh_ttl)
     log.debug("scenario %s: %d settings source(s)", scenario_id, len(pkg.settings_sources))
-    return live, pkg.environ
+    return live

@@ -149,7 +149,7 @@ async def _build(
     services.add(KeyValueStore, storage.kv)  # type: ignore[type-abstract]
     pkg = PackageContext(scenario.scenario, dict(environ), services, storage.kv, storage.redis,
                          sandbox, clock, stack)
-    live, _ = await start_packages(scenario.scenario, scenario.actions, scenario.settings, pkg)
+    live = await start_packages(scenario.scenario, scenario.actions, scenario.settings, pkg)
     settings = live.current
     bot_key = str(bot.id)
     index = SideMessageIndex(storage.kv, bot_key)
