@@ -26,11 +26,11 @@ check: setup
 	$(BIN)/python -m engine check scenarios/
 
 lint: setup
-	$(BIN)/ruff check engine actions tests
+	$(BIN)/ruff check engine actions tests bench
 	$(BIN)/mypy
 
 test: setup system
-	$(BIN)/ruff check engine actions tests
+	$(BIN)/ruff check engine actions tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m engine check scenarios/
 	$(BIN)/python -m pytest -q -p no:cacheprovider

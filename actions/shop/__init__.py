@@ -45,7 +45,7 @@ def _float_env(pkg: PackageContext, name: str, default: float) -> float:
     try:
         return float(raw) if raw else default
     except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
 
 
 async def setup_package(pkg: PackageContext) -> None:
@@ -58,8 +58,10 @@ async def setup_package(pkg: PackageContext) -> None:
     key = pkg.environ["REGOS_INTEGRATION_KEY"]
     ci = pkg.environ["REGOS_CONNECTED_INTEGRATION_ID"]
     http = await pkg.stack.enter_async_context(httpx.AsyncClient())
-    limiter: RateLimiter = RedisTokenBucket(pkg.redis, ci) if pkg.redis is not None \
-        else MemoryTokenBucket()
+    rate = _float_env(pkg, "REGOS_RATE", 2.0)
+    burst = int(_float_env(pkg, "REGOS_BURST", 50))
+    limiter: RateLimiter = RedisTokenBucket(pkg.redis, ci, rate=rate, burst=burst) \
+        if pkg.redis is not None else MemoryTokenBucket(rate, burst)
     client = RegosClient(
         http, integration_key=key, connected_integration_id=ci,
         base_url=pkg.environ.get("REGOS_API_URL") or DEFAULT_BASE_URL, rate_limiter=limiter,
