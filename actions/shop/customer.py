@@ -20,6 +20,9 @@ __all__ = ["current_customer", "home", "link"]
 
 log = logging.getLogger("actions.shop.customer")
 RECHECK_SECONDS = 24 * 3600
+#: how long "this Telegram user is no customer yet" is remembered, so that every menu render of
+#: an unlinked user does not cost a REGOS call (linking writes the positive record, read first)
+UNKNOWN_SECONDS = 300
 
 
 def _display_name(customer: Customer, fallback: str) -> str:
@@ -49,6 +52,9 @@ async def current_customer(ctx: ActionContext, *, strict: bool = True) -> dict[s
         return json.loads(raw)  # type: ignore[no-any-return]
     if not shop.telegram_field:
         return None
+    unknown = shop.key("no-customer", ctx.user.id)
+    if await shop.kv.get(unknown):
+        return None
     try:
         customer = await shop.api.customer_by_telegram_id(ctx.user.id)
     except RegosError:
@@ -57,6 +63,7 @@ async def current_customer(ctx: ActionContext, *, strict: bool = True) -> dict[s
         log.warning("customer lookup by Telegram id failed", exc_info=True)
         return None
     if customer is None:
+        await shop.kv.set(unknown, "1", UNKNOWN_SECONDS)
         return None
     return await _remember(shop, ctx.user.id, customer, None)
 

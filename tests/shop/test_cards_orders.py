@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
+import pytest
+
 from engine.testing import Playground
 from tests.shop.conftest import Regos, identify, start
 
@@ -44,3 +48,14 @@ async def test_my_orders_lists_the_customers_orders_newest_first(play: Playgroun
     assert positions == sorted(positions)
     query = regos.emu.calls_of("DocOrderDelivery/Get")[-1]
     assert query["sort_orders"] == [{"column": "Date", "direction": "DESC"}]
+
+
+async def test_without_qrcode_installed_the_card_number_is_shown_as_text(
+        play: Playground, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "qrcode", None)  # import qrcode -> ImportError
+    alice = await start(play)
+    await identify(alice)
+    await alice.click(next(b for b in alice.buttons() if b.startswith("💳 2000000012345")))
+    assert alice.last.photo is None
+    assert "Карта 2000000012345" in alice.last.text
+    assert "Назовите номер карты на кассе." in alice.last.text

@@ -77,3 +77,17 @@ async def test_a_later_visit_recognises_the_customer_by_telegram_id(regos: Regos
         by_field = [p for p in regos.emu.calls_of("RetailCustomer/Get")
                     if any(f.get("Field") == "field_telegram_id" for f in p.get("filters", []))]
         assert by_field[-1]["filters"][0]["Value"] == str(alice_id)
+
+
+async def test_an_unlinked_user_costs_one_lookup_not_one_per_menu(play: Playground, regos: Regos) -> None:
+    def lookups() -> int:
+        return sum(1 for p in regos.emu.calls_of("RetailCustomer/Get")
+                   if any(f.get("Field") == "field_telegram_id" for f in p.get("filters", [])))
+
+    bob = await start(play, "Bob")
+    await bob.send("/start")
+    await bob.send("/start")
+    assert lookups() == 1
+    await identify(bob, "998935550011")
+    await bob.send("/start")
+    assert "Здравствуйте, Bob!" in bob.last.text, "linking is seen at once"
