@@ -27,6 +27,7 @@ from actions.tickets.store.migrate import MIGRATIONS_DIR, VERSION_TABLE, current
 from actions.tickets.store.models import Base
 
 ROOT = Path(__file__).resolve().parents[2]
+HEAD = "0002"
 
 
 def schema_differences(connection: Connection) -> list[Any]:
@@ -61,7 +62,7 @@ async def test_the_migrated_schema_matches_the_models(empty_database_url: str) -
     differences, facts = await inspect_database(empty_database_url)
     assert differences == []
     assert facts["tables"] == ["tickets", VERSION_TABLE]
-    assert facts["revision"] == "0001"
+    assert facts["revision"] == HEAD
     assert facts["checks"] == ["ck_tickets_status"]
     assert ("uq_tickets_open_customer_vin", ("customer_user_id", "vin"), True) in facts["indexes"]
     assert {name for name, _, _ in facts["indexes"]} == {
@@ -93,7 +94,7 @@ async def test_upgrading_twice_is_a_no_op(empty_database_url: str) -> None:
 async def test_simultaneous_upgrades_both_succeed(empty_database_url: str) -> None:
     await asyncio.gather(upgrade_database(empty_database_url), upgrade_database(empty_database_url))
     differences, facts = await inspect_database(empty_database_url)
-    assert (differences, facts["revision"]) == ([], "0001")
+    assert (differences, facts["revision"]) == ([], HEAD)
 
 
 async def test_the_partial_unique_index_allows_one_open_ticket_per_customer_and_vin(
@@ -132,9 +133,9 @@ def test_the_alembic_command_line_uses_database_url(tmp_path: Path) -> None:
         result = subprocess.run([sys.executable, "-m", "alembic", "-c", ini, *args], cwd=ROOT, env=env,
                                 capture_output=True, text=True, timeout=60, check=False)
         assert result.returncode == 0, result.stderr
-    assert "0001 (head)" in result.stdout
+    assert f"{HEAD} (head)" in result.stdout
     differences, facts = asyncio.run(inspect_database(f"sqlite+aiosqlite:///{path}"))
-    assert (differences, facts["revision"]) == ([], "0001")
+    assert (differences, facts["revision"]) == ([], HEAD)
 
 
 def test_importing_the_alembic_environment_does_nothing() -> None:

@@ -89,6 +89,7 @@ class Ticket(Base):
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     canceled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    delivery_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     __table_args__ = (

@@ -2,7 +2,8 @@
 
 State changes are conditional ``UPDATE``s whose affected-row count decides the outcome, so two managers
 pressing "Take" at the same moment cannot both win, a customer cannot cancel a ticket a manager already
-took, and only the assignee can finish a ticket, only from TAKEN.
+took, only the assignee can finish a ticket, only from TAKEN, and only one delivery of a ticket's report is
+in flight at a time.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -30,6 +31,7 @@ from .views import (
 )
 
 RATE_WINDOW: Final = timedelta(hours=1)
+DELIVERY_STALE_AFTER: Final = timedelta(minutes=5)
 
 
 def utc_now() -> datetime:
@@ -181,6 +183,22 @@ class TicketStore:
         async with self._transaction(write=False) as session:
             return await self._views(session, query)
 
+    async def count_open(self) -> int:
+        """How many tickets are in the queue (NEW and TAKEN), without loading them."""
+        query = select(func.count()).select_from(Ticket).where(Ticket.status.in_(OPEN_STATUSES), _visible())
+        async with self._transaction(write=False) as session:
+            return (await session.execute(query)).scalar_one()
+
+    async def unposted(self, older_than: timedelta, limit: int = 20) -> list[TicketView]:
+        """Open tickets created at least ``older_than`` ago that still have no manager card (posting it
+        failed), oldest first: a background job posts them again and calls :meth:`set_card_message`."""
+        query = (select(Ticket)
+                 .where(Ticket.status.in_(OPEN_STATUSES), _visible(), Ticket.card_message_id.is_(None),
+                        Ticket.created_at <= self._now() - older_than)
+                 .order_by(Ticket.created_at, Ticket.id).limit(limit))
+        async with self._transaction(write=False) as session:
+            return await self._views(session, query)
+
     async def take(self, ticket_id: int, manager_id: int, manager_name: str) -> TransitionResult:
         """NEW → TAKEN by one manager; exactly one of several simultaneous takes wins."""
         async with self._transaction(write=True) as session:
@@ -200,11 +218,13 @@ class TicketStore:
         return TransitionResult(TransitionCode.WRONG_STATUS, ticket)
 
     async def finish(self, ticket_id: int, manager_id: int, report_file_id: str) -> TransitionResult:
-        """TAKEN → DONE by its assignee. Call it only after the customer has received the report."""
+        """TAKEN → DONE by its assignee. Call it only after the customer has received the report; it also
+        releases the delivery claim of :meth:`begin_delivery` (finishing does not require one)."""
         async with self._transaction(write=True) as session:
             changed = await self._update(
                 session, ticket_id, Ticket.status == TicketStatus.TAKEN, Ticket.assignee_id == manager_id,
-                status=TicketStatus.DONE, report_file_id=report_file_id, done_at=self._now())
+                status=TicketStatus.DONE, report_file_id=report_file_id, done_at=self._now(),
+                delivery_started_at=None)
             ticket = await self._load(session, ticket_id)
         if changed:
             return TransitionResult(TransitionCode.OK, ticket)
@@ -213,6 +233,38 @@ class TicketStore:
         if ticket.status is TicketStatus.TAKEN:
             return TransitionResult(TransitionCode.NOT_ASSIGNEE, ticket)
         return TransitionResult(TransitionCode.WRONG_STATUS, ticket)
+
+    async def begin_delivery(self, ticket_id: int, manager_id: int, *,
+                             stale_after: timedelta = DELIVERY_STALE_AFTER) -> TransitionResult:
+        """The assignee claims the sending of a TAKEN ticket's report; exactly one of several simultaneous
+        claims wins. After OK send the document, then call :meth:`finish` (delivered) or
+        :meth:`abort_delivery` (failed). A claim older than ``stale_after`` (its sender died) can be taken
+        over; a fresher one gives DELIVERING."""
+        if stale_after <= timedelta(0):
+            raise ValueError("stale_after must be positive")
+        now = self._now()
+        claimable = or_(Ticket.delivery_started_at.is_(None), Ticket.delivery_started_at <= now - stale_after)
+        async with self._transaction(write=True) as session:
+            changed = await self._update(
+                session, ticket_id, Ticket.status == TicketStatus.TAKEN, Ticket.assignee_id == manager_id,
+                claimable, delivery_started_at=now)
+            ticket = await self._load(session, ticket_id)
+        if changed:
+            return TransitionResult(TransitionCode.OK, ticket)
+        if ticket is None:
+            return TransitionResult(TransitionCode.NOT_FOUND)
+        if ticket.status is not TicketStatus.TAKEN:
+            return TransitionResult(TransitionCode.WRONG_STATUS, ticket)
+        if ticket.assignee_id != manager_id:
+            return TransitionResult(TransitionCode.NOT_ASSIGNEE, ticket)
+        return TransitionResult(TransitionCode.DELIVERING, ticket)
+
+    async def abort_delivery(self, ticket_id: int) -> bool:
+        """Release the delivery claim of a TAKEN ticket (sending failed), so it can be claimed again at once;
+        false when there was no claim to release."""
+        async with self._transaction(write=True) as session:
+            return await self._update(session, ticket_id, Ticket.status == TicketStatus.TAKEN,
+                                      Ticket.delivery_started_at.is_not(None), delivery_started_at=None)
 
     async def raise_priority(self, ticket_id: int, by: int = 1) -> TicketView | None:
         """Make an open ticket more urgent (``by`` may be negative); ``None`` when it is not open."""

@@ -15,7 +15,9 @@ class TicketView:
 
     ``card_chat_id`` / ``card_message_id`` locate the manager card (replies are resolved through them, never
     by parsing message text); ``priority``: higher is more urgent; ``last_reminded_at``: the last SLA
-    reminder about this ticket; ``deleted_at`` is always ``None`` here (deleted tickets are hidden).
+    reminder about this ticket; ``delivery_started_at``: when the assignee began sending the report (a claim
+    taken by ``TicketStore.begin_delivery``, ``None`` when no delivery is in flight); ``deleted_at`` is always
+    ``None`` here (deleted tickets are hidden).
     """
 
     id: int
@@ -35,6 +37,7 @@ class TicketView:
     done_at: datetime | None
     canceled_at: datetime | None
     last_reminded_at: datetime | None
+    delivery_started_at: datetime | None
     deleted_at: datetime | None
 
     @property
@@ -50,7 +53,8 @@ class TicketView:
             assignee_name=row.assignee_name, card_chat_id=row.card_chat_id,
             card_message_id=row.card_message_id, report_file_id=row.report_file_id,
             created_at=row.created_at, taken_at=row.taken_at, done_at=row.done_at,
-            canceled_at=row.canceled_at, last_reminded_at=row.last_reminded_at, deleted_at=row.deleted_at,
+            canceled_at=row.canceled_at, last_reminded_at=row.last_reminded_at,
+            delivery_started_at=row.delivery_started_at, deleted_at=row.deleted_at,
         )
 
 
@@ -77,7 +81,8 @@ class TransitionCode(enum.StrEnum):
     WRONG_STATUS = "wrong_status"  # e.g. taking a DONE ticket, cancelling a TAKEN one
     TAKEN_BY_OTHER = "taken_by_other"  # take: another manager holds it (``ticket.assignee_*`` says who)
     ALREADY_YOURS = "already_yours"  # take: this manager already holds it (a double click)
-    NOT_ASSIGNEE = "not_assignee"  # finish: the ticket is held by another manager
+    NOT_ASSIGNEE = "not_assignee"  # finish, begin_delivery: the ticket is held by another manager
+    DELIVERING = "delivering"  # begin_delivery: another delivery of this ticket's report is in flight
 
 
 @dataclass(frozen=True)
