@@ -11,7 +11,9 @@ A package a scenario names under ``actions:`` may define, in its top module::
 The engine calls it once, before settings are resolved, and closes ``pkg.stack`` when the bot
 stops. With ``pkg.sandbox`` true (the terminal chat, the playground) a package with an external
 service may start a local emulator of it instead, so the bot runs with no account and no network;
-this is how ``engine/`` offers the REGOS demo shop without importing ``actions/``.
+this is how ``engine/`` offers the REGOS demo shop without importing ``actions/``. There,
+``pkg.world`` (when not ``None``) creates simulated people and groups in the Bot API emulator,
+e.g. the managers' group of a help desk, and leaves notes for the person at the keyboard.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import contextlib
 import importlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -34,7 +36,8 @@ from engine.runtime.storage import KeyValueStore
 from engine.scenario.schema import SettingSpec
 from engine.settings import Settings, resolve_settings
 
-__all__ = ["HOOK_NAME", "LiveSettings", "PackageContext", "SettingsSource", "start_packages"]
+__all__ = ["HOOK_NAME", "LiveSettings", "PackageContext", "SandboxWorld", "SettingsSource",
+           "start_packages"]
 
 HOOK_NAME = "setup_package"
 log = logging.getLogger("engine.packages")
@@ -47,6 +50,22 @@ class SettingsSource(Protocol):
     name: str
 
     async def fetch(self) -> Mapping[str, str]: ...
+
+
+class SandboxWorld(Protocol):
+    """The simulated Telegram of the terminal chat and the playground."""
+
+    def user(self, first_name: str, *, language_code: str | None = None) -> int:
+        """A simulated person (created once per name); their user id."""
+        ...
+
+    def group(self, title: str, member_ids: Sequence[int]) -> int:
+        """A group with these people and the bot (created once per title); its chat id."""
+        ...
+
+    def note(self, text: str) -> None:
+        """A line shown to the person at the keyboard when the session starts."""
+        ...
 
 
 @dataclass
@@ -63,6 +82,7 @@ class PackageContext:
     stack: contextlib.AsyncExitStack
     settings_sources: list[SettingsSource] = field(default_factory=list)
     checks: list[SettingsCheck] = field(default_factory=list)
+    world: SandboxWorld | None = None
 
     @property
     def log(self) -> logging.Logger:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -44,7 +44,7 @@ from engine.runtime.context import utc_now
 from engine.runtime.storage import create_storage
 from engine.scenario.pipeline import ScenarioBundle, load_bundle
 
-__all__ = ["Actor", "Playground", "visible"]
+__all__ = ["Actor", "Playground", "SandboxClock", "visible"]
 
 TOKEN = "123456:TEST-TOKEN"
 Transport = Literal["memory", "http"]
@@ -139,12 +139,57 @@ class Actor:
         return [visible(b.text) for row in keyboard for b in row]
 
 
+class EmulatorWorld:
+    """:class:`engine.packages.SandboxWorld` over the emulator: packages' sandbox hooks create
+    people and groups here (e.g. a help desk's managers' group)."""
+
+    def __init__(self, emulator: BotApiEmulator, bot: BotAccount) -> None:
+        self.emulator = emulator
+        self.bot = bot
+        self.notes: list[str] = []
+
+    def user(self, first_name: str, *, language_code: str | None = None) -> int:
+        found = next((u for u in self.emulator.users.values() if u.first_name == first_name),
+                     None)
+        if found is None:
+            found = self.emulator.add_user(first_name, language_code=language_code)
+        return found.id
+
+    def group(self, title: str, member_ids: Sequence[int]) -> int:
+        found = self.emulator.find_group(title)
+        if found is None:
+            found = self.emulator.create_group(title, members=list(member_ids), bots=[self.bot])
+        return found.id
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+
+class SandboxClock:
+    """The bot's clock in tests and the terminal chat: real UTC time (or a fixed ``start``)
+    moved forward by :meth:`advance`, so time-based behaviour is tested without waiting."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.start = start
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return (self.start or utc_now()) + self.offset
+
+    def advance(self, delta: timedelta) -> None:
+        if delta < timedelta():
+            raise ValueError("time does not go backwards")
+        self.offset += delta
+
+
 @dataclass
 class Playground:
     emulator: BotApiEmulator
     app: BotApp
     bot: BotAccount
     transport: Transport
+    clock: Callable[[], datetime] = utc_now
+    world: EmulatorWorld | None = None
     _polling: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
@@ -152,9 +197,12 @@ class Playground:
     async def open(
         cls, scenario: str | Path | ScenarioBundle, *, transport: Transport = "memory",
         environ: Mapping[str, str] | None = None, redis_url: str | None = None,
-        clock: Callable[[], datetime] = utc_now, services: Services | None = None,
-        emulator: BotApiEmulator | None = None, sandbox: bool = False,
+        clock: Callable[[], datetime] | None = None, services: Services | None = None,
+        emulator: BotApiEmulator | None = None, sandbox: bool = False, jobs: bool = False,
     ) -> AsyncIterator[Playground]:
+        """``jobs``: run the scenario's background jobs every second as production does
+        (otherwise :meth:`advance` runs them, deterministically)."""
+        clock = clock or SandboxClock()
         bundle = scenario if isinstance(scenario, ScenarioBundle) else _load(Path(scenario))
         emu = emulator or BotApiEmulator()
         account = emu.add_bot(TOKEN, username=f"{bundle.scenario.scenario}_bot",
@@ -166,9 +214,10 @@ class Playground:
                 bot = make_bot(TOKEN, api_url=server.base_url)
             else:
                 bot = make_bot(TOKEN, session=EmulatorSession(emu))
+            world = EmulatorWorld(emu, account)
             app = await build_app(bundle, bot, storage, environ=dict(environ or {}),
-                                  services=services, clock=clock, sandbox=sandbox)
-            play = cls(emu, app, account, transport)
+                                  services=services, clock=clock, sandbox=sandbox, world=world)
+            play = cls(emu, app, account, transport, clock, world)
             if transport == "memory":
                 await app.dispatcher.emit_startup(bot=bot)
             else:
@@ -177,6 +226,8 @@ class Playground:
                     polling_timeout=1,
                 ))
                 await play.wait_polling()
+            if jobs:
+                app.jobs.start()
             try:
                 yield play
             finally:
@@ -201,11 +252,25 @@ class Playground:
             self._polling = None
         await self.app.close()
 
+    async def advance(self, delta: timedelta) -> list[str]:
+        """Move the sandbox clock forward and run the background jobs that became due;
+        the names of the jobs that ran."""
+        if not isinstance(self.clock, SandboxClock):
+            raise TypeError("advance needs the playground's SandboxClock")
+        self.clock.advance(delta)
+        return await self.app.jobs.run_due()
+
     def user(self, first_name: str = "Alice", *, language_code: str | None = "ru",
              username: str | None = None, last_name: str | None = None) -> Actor:
         account = self.emulator.add_user(first_name, last_name=last_name, username=username,
                                          language_code=language_code)
         return Actor(self, account, self.emulator.private_chat(self.bot, account))
+
+    def actor(self, user_id: int, chat: Chat | None = None) -> Actor:
+        """An existing user (e.g. one a package's sandbox created) in their private chat or
+        in ``chat``."""
+        account = self.emulator.users[user_id]
+        return Actor(self, account, chat or self.emulator.private_chat(self.bot, account))
 
     def group(self, title: str, *members: Actor) -> Chat:
         return self.emulator.create_group(title, members=[m.account for m in members],

@@ -71,7 +71,7 @@ async def run_shell(
     scenario = bundle.scenario
     language = pick_language(environ, list(scenario.locales), scenario.default_locale)
     async with Playground.open(bundle, transport="http", environ=environ,
-                               sandbox=True) as play:
+                               sandbox=True, jobs=True) as play:
         shell = Shell(play, bundle, out, language)
         shell.banner()
         shell.report()  # anything rejected while starting (e.g. setMyCommands)

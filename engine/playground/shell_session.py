@@ -10,6 +10,7 @@ import mimetypes
 import re
 import shlex
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -35,7 +36,7 @@ Type a message and press Enter to send it (commands too: /start).
   N                       press inline button N of the latest bot message with buttons
   kN                      press button N of the reply keyboard (contact/location requests too)
   \\TEXT                   send TEXT as is (\\3 sends "3" instead of pressing button 3)
-  :reply N TEXT           reply to message #N
+  :reply N TEXT           reply to message #N (TEXT may be :file PATH [CAPTION])
   :contact [PHONE]        share your own contact (a phone is made up if omitted)
   :contact-of USER PHONE  share somebody else's contact (forged: the bot should refuse it)
   :location LAT LON       send a location
@@ -44,12 +45,15 @@ Type a message and press Enter to send it (commands too: /start).
   :group TITLE            act in a group of every known user and the bot (created on first use)
   :private                back to the current user's private chat; :chats lists the chats
   :history [N]            show the last N (5) bot messages of this chat again
+  :wait DURATION          let time pass (90s, 20m, 2h) and run the bot's due background jobs
   :help, :quit            this help; leave (Ctrl-D works too)"""
 
 DEMO_LOCATION = (41.311081, 69.240562)  # Tashkent
 DEFAULT_HISTORY = 5
 _PHONE_DIGITS = 10_000_000
 _REPLY_BUTTON = re.compile(r"[kK](\d+)")
+_DURATION = re.compile(r"(\d+)\s*([smhd]?)")
+_UNIT_SECONDS = {"": 60, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _FIRST_WORD = re.compile(r"""(?:"([^"]+)"|'([^']+)'|([^\s"']\S*))(?:\s+(.*))?""", re.DOTALL)
 
 
@@ -96,7 +100,10 @@ class Shell:
     # ------------------------------------------------------------------ people and chats
 
     def _person(self, name: str, language: str) -> Actor:
-        actor = self.play.user(name, language_code=language)
+        world = self.play.world
+        known = world.user(name, language_code=language) if world is not None else None
+        actor = self.play.actor(known) if known is not None else \
+            self.play.user(name, language_code=language)
         self.people[name.casefold()] = actor
         return actor
 
@@ -130,6 +137,8 @@ class Shell:
         ))
         self.out.line(f"You are {self.where()} (language {self.language}).")
         self.out.line("Send /start to begin; :help lists the commands, :quit leaves.")
+        for note in self.play.world.notes if self.play.world is not None else ():
+            self.out.note(note)
 
     def _join(self, chat: Chat, account: UserAccount) -> None:
         if chat.members.get(account.id) not in ("creator", "administrator", "member"):
@@ -174,7 +183,7 @@ class Shell:
             "group": self._group, "private": self._private, "chats": self._chats,
             "contact": self._contact, "contact-of": self._contact_of,
             "location": self._location, "file": self._file, "reply": self._reply,
-            "history": self._history,
+            "history": self._history, "wait": self._wait,
         }.get(name)
         if handler is None:
             raise ShellError(f"unknown command :{name} (:help lists them)")
@@ -256,8 +265,10 @@ class Shell:
         title = " ".join(_split(rest))
         if not title:
             raise ShellError("usage: :group TITLE")
-        chat = self.groups.get(title.casefold())
-        if chat is None:
+        chat = self.groups.get(title.casefold()) or self.play.emulator.find_group(title)
+        if chat is not None:
+            self.groups[title.casefold()] = chat
+        else:
             others = [a for a in self.people.values() if a.account is not self.me.account]
             chat = self.play.group(title, self.me, *others)
             self.groups[title.casefold()] = chat
@@ -303,7 +314,7 @@ class Shell:
             raise ShellError("usage: :location LAT LON (e.g. :location 41.31 69.24)") from None
         await self.actor.send_location(latitude, longitude)
 
-    async def _file(self, rest: str) -> None:
+    async def _file(self, rest: str, *, reply_to: int | None = None) -> None:
         match = _FIRST_WORD.fullmatch(rest)
         if match is None:
             raise ShellError("usage: :file PATH [CAPTION] (quote a PATH with spaces)")
@@ -314,13 +325,29 @@ class Shell:
         except OSError as exc:
             raise ShellError(f"can't read {raw_path}: {exc.strerror or exc}") from None
         mime_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        await self.actor.send_document(data, name, mime_type, caption=caption)
+        await self.actor.send_document(data, name, mime_type, caption=caption, reply_to=reply_to)
 
     async def _reply(self, rest: str) -> None:
         number, _, text = rest.partition(" ")
         if not number.lstrip("#").isdigit() or not text.strip():
             raise ShellError("usage: :reply N TEXT (N is a message number #N)")
-        await self.actor.send(text.strip(), reply_to=int(number.lstrip("#")))
+        reply_to = int(number.lstrip("#"))
+        if text.strip().startswith(":file "):
+            await self._file(text.strip()[6:], reply_to=reply_to)
+            return
+        await self.actor.send(text.strip(), reply_to=reply_to)
+
+    async def _wait(self, rest: str) -> None:
+        match = _DURATION.fullmatch(rest.strip().lower())
+        if match is None:
+            raise ShellError("usage: :wait DURATION (e.g. 90s, 20m, 2h; minutes by default)")
+        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        try:
+            ran = await self.play.advance(timedelta(seconds=seconds))
+        except TypeError:
+            raise ShellError("this session's clock cannot be moved") from None
+        jobs = ", ".join(ran) if ran else "none due"
+        self.out.note(f"({seconds} s later; background jobs run: {jobs})")
 
     async def _history(self, rest: str) -> None:
         if rest and not rest.isdigit():

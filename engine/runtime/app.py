@@ -6,6 +6,7 @@ at import time.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
@@ -22,11 +23,12 @@ from aiogram.types import TelegramObject, Update
 from aiogram_dialog import setup_dialogs
 
 from engine.actions import Services
-from engine.packages import LiveSettings, PackageContext, start_packages
+from engine.packages import LiveSettings, PackageContext, SandboxWorld, start_packages
 from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime, utc_now
 from engine.runtime.errors import setup_error_handlers, stale_callback_router
 from engine.runtime.flow import CompiledCall, CompiledRoute, StateMap
 from engine.runtime.handlers import build_handlers
+from engine.runtime.jobs import CompiledJob, JobRunner
 from engine.runtime.messages import EngineMessageManager
 from engine.runtime.notifier import Notifier, SideMessageIndex
 from engine.runtime.storage import KeyValueStore, StorageBundle
@@ -51,14 +53,50 @@ class BotApp:
     storage: StorageBundle
     states: StateMap
     live_settings: LiveSettings
+    jobs: JobRunner
+    in_flight: InFlight
     stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
 
-    async def close(self) -> None:
+    async def close(self, *, drain_timeout: float = 30) -> None:
+        """Graceful stop: background jobs and updates being handled finish first, then the
+        packages' resources (database, HTTP clients), storage and the Bot session close."""
         try:
+            await self.jobs.stop()
+            if not await self.in_flight.drain(drain_timeout):
+                log.warning("%d update(s) still running after %.0f s; closing anyway",
+                            self.in_flight.count, drain_timeout)
             await self.stack.aclose()
         finally:
             await self.storage.close()
             await self.bot.session.close()
+
+
+class InFlight:
+    """Counts updates being handled, so shutdown can wait for them (aiogram's polling stops
+    fetching but leaves the handler tasks of updates it has already confirmed running)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        self.count += 1
+        self._idle.clear()
+        try:
+            return await handler(event, data)
+        finally:
+            self.count -= 1
+            if self.count == 0:
+                self._idle.set()
+
+    async def drain(self, timeout: float) -> bool:
+        """Wait until no update is being handled; false on timeout."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
 
 
 def make_bot(token: str, api_url: str | None = None, session: BaseSession | None = None) -> Bot:
@@ -121,10 +159,16 @@ def _handler_parts(scenario: s.Scenario, compiler: _Compiler
     return calls, routes
 
 
+def _jobs(scenario: s.Scenario, compiler: _Compiler) -> dict[str, CompiledJob]:
+    return {name: CompiledJob(name, job.every, compiler.call(job.action, None))
+            for name, job in scenario.jobs.items()}
+
+
 async def build_app(
     bundle: ScenarioBundle, bot: Bot, storage: StorageBundle, *,
     environ: Mapping[str, str], services: Services | None = None,
     clock: Callable[[], datetime] = utc_now, sandbox: bool = False,
+    world: SandboxWorld | None = None,
 ) -> BotApp:
     """Run the action packages' start-up hooks, resolve settings, and compile the dispatcher.
 
@@ -134,7 +178,7 @@ async def build_app(
     stack = contextlib.AsyncExitStack()
     try:
         return await _build(bundle, bot, storage, environ, services or Services(), clock,
-                            sandbox, stack)
+                            sandbox, stack, world)
     except BaseException:
         await stack.aclose()
         raise
@@ -143,12 +187,12 @@ async def build_app(
 async def _build(
     bundle: ScenarioBundle, bot: Bot, storage: StorageBundle, environ: Mapping[str, str],
     services: Services, clock: Callable[[], datetime], sandbox: bool,
-    stack: contextlib.AsyncExitStack,
+    stack: contextlib.AsyncExitStack, world: SandboxWorld | None,
 ) -> BotApp:
     scenario = bundle.scenario
     services.add(KeyValueStore, storage.kv)  # type: ignore[type-abstract]
     pkg = PackageContext(scenario.scenario, dict(environ), services, storage.kv, storage.redis,
-                         sandbox, clock, stack)
+                         sandbox, clock, stack, world=world if sandbox else None)
     live = await start_packages(scenario.scenario, scenario.actions, scenario.settings, pkg)
     settings = live.current
     bot_key = str(bot.id)
@@ -162,11 +206,15 @@ async def _build(
     calls, routes = _handler_parts(scenario, compiler)
     before, after = build_handlers(scenario, calls, routes, compiler.states, index)
 
+    jobs = JobRunner(runtime, _jobs(scenario, compiler), storage.kv, bot_key)
+    in_flight = InFlight()
+
     dp = Dispatcher(storage=storage.fsm, events_isolation=storage.isolation)
     manager = EngineMessageManager()
     dp[RUNTIME_KEY] = runtime
     dp["engine_states"] = compiler.states
     dp["engine_pending_notices"] = manager.pending_notices
+    dp.update.outer_middleware(in_flight)
     dp.update.outer_middleware(_DedupeMiddleware(storage.kv, bot_key))
     dp.update.outer_middleware(_SettingsMiddleware(runtime, live))
     dp.update.outer_middleware(_LocaleMiddleware(runtime))
@@ -177,4 +225,4 @@ async def _build(
     dp.include_router(stale_callback_router())
     setup_dialogs(dp, message_manager=manager, events_isolation=storage.isolation)
     setup_error_handlers(dp)
-    return BotApp(bundle, runtime, dp, bot, storage, compiler.states, live, stack)
+    return BotApp(bundle, runtime, dp, bot, storage, compiler.states, live, jobs, in_flight, stack)

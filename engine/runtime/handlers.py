@@ -119,7 +119,7 @@ class _Handler:
 
     async def _refuse(self, message: Message, runtime: Runtime, locale: str,
                       scope: Mapping[str, Any], reason: str) -> None:
-        key = f"handler.{reason}"
+        key = self.spec.refuse.get(reason, f"handler.{reason}")
         if runtime.store.has_label(key):
             await message.reply(runtime.label(key, locale, {**scope, "reason": reason}))
 
@@ -173,7 +173,7 @@ def build_handlers(scenario: s.Scenario, calls: Mapping[int, CompiledCall],
                    routes: Mapping[int, CompiledRoute], states: StateMap,
                    index: SideMessageIndex) -> tuple[Router, Router]:
     """Two routers: one included before the dialogs (commands, callbacks, replies, patterns),
-    and one after them (nothing yet: reserved for fall-backs)."""
+    and one after them (fall-backs: messages neither a handler nor a dialog took)."""
     before = Router(name=f"{scenario.scenario}.handlers")
     after = Router(name=f"{scenario.scenario}.fallbacks")
     for position, spec in enumerate(scenario.handlers):
@@ -184,6 +184,9 @@ def build_handlers(scenario: s.Scenario, calls: Mapping[int, CompiledCall],
             )
             continue
         filters: list[Any] = [_chat_filter(spec.chat)]
+        if spec.fallback:
+            after.message.register(handler.on_message, *filters)
+            continue
         if spec.command is not None:
             filters.append(Command(spec.command))
         elif spec.text is not None:

@@ -1,4 +1,9 @@
-"""``python -m engine run``: one bot, long polling, graceful shutdown."""
+"""``python -m engine run``: one bot, long polling, graceful shutdown.
+
+SIGINT/SIGTERM stop polling; then the background jobs and the updates being handled finish
+(:meth:`BotApp.close`) before the database and the HTTP sessions close, so nothing is left
+half-written.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ async def run_polling(bundle: ScenarioBundle, token: str, environ: Mapping[str, 
         await bot.delete_webhook(drop_pending_updates=False)
         me = await bot.get_me()
         log.warning("bot @%s runs scenario %s", me.username, bundle.scenario.scenario)
+        app.jobs.start()
         await app.dispatcher.start_polling(
             bot, allowed_updates=app.dispatcher.resolve_used_update_types(),
             handle_signals=True, close_bot_session=False,

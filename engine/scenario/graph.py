@@ -61,7 +61,7 @@ def edges(scenario: s.Scenario) -> Iterator[Edge]:
             yield from _call_edges(window.input.action, scenario, source, did, "input")
     for handler in scenario.handlers:
         trigger = (handler.command and f"/{handler.command}") or handler.text or handler.callback \
-            or f"reply:{handler.reply_to}"
+            or (handler.reply_to and f"reply:{handler.reply_to}") or "fallback"
         source = ("@handlers", str(trigger))
         if handler.go is not None:
             node = _node(resolve_target(scenario, handler.go, None))

@@ -199,7 +199,11 @@ class _Linker:
                      None if self.registry.names() else "no action packages are listed in 'actions:'")
             return
         self.check_args(spec, call, path, self.call_vars(site))
-        if role == "load":
+        if role == "job" and call.on:
+            self.err((*path, "on"), "job-routes",
+                     "a job's outcomes are not routed: it has no chat to show a window in",
+                     "remove 'on:'; the action sends side messages through the notifier")
+        if role in ("load", "job"):
             return
         unknown = [o for o in call.on if o not in spec.outcomes]
         for outcome in unknown:
@@ -223,6 +227,8 @@ class _Linker:
             base.add("item_id")
         if site.role == "input":
             base.add("value")
+        if site.role == "job":
+            return {"settings", "now"}
         if site.role == "handler":
             handler = self.sc.handlers[site.path[1]]
             base = {"user", "chat", "locale", "settings", "now", "args", "text", "document"}
@@ -428,6 +434,19 @@ class _Linker:
                 self.err(path, "dead-handler", "a handler needs 'go', 'reply' or 'action'")
             if handler.callback is not None and ":" in handler.callback:
                 self.err((*path, "callback"), "invalid-id", "a callback name cannot contain ':'")
+            if handler.fallback and handler.chat != "private":
+                self.warn((*path, "chat"), "group-fallback",
+                          "a fallback in a group answers every message members write",
+                          "managers' groups usually want ordinary chatter ignored")
+            for reason, label in handler.refuse.items():
+                if reason not in s.REFUSAL_REASONS:
+                    self.err((*path, "refuse", reason), "unknown-reason",
+                             f"unknown refusal reason '{reason}'"
+                             f"{did_you_mean(reason, s.REFUSAL_REASONS)}", key=True)
+                    continue
+                self.need_label(label, (*path, "refuse", reason))
+        for name in self.sc.jobs:
+            self.check_id(name, ("jobs", name), "job")
 
     def check_messages(self) -> None:
         callbacks = {h.callback for h in self.sc.handlers if h.callback}

@@ -39,6 +39,7 @@ __all__ = [
     "GroupWidget",
     "HandlerSpec",
     "InputSpec",
+    "JobSpec",
     "LocationButton",
     "LocationInput",
     "MediaSpec",
@@ -362,12 +363,18 @@ class DocumentFilter(Model):
     max_size: int = Field(default=20 * 1024 * 1024, ge=1, le=50 * 1024 * 1024)
 
 
+REFUSAL_REASONS = ("bad_arguments", "no_document", "wrong_type", "too_large")
+
+
 class HandlerSpec(Model):
     """An event outside dialogs. Exactly one trigger: ``command``, ``text`` (a regex),
-    ``callback`` (a side-message button) or ``reply_to`` (a reply to a side message).
+    ``callback`` (a side-message button), ``reply_to`` (a reply to a side message) or
+    ``fallback`` (a message nothing else took: no handler and no dialog waiting for input).
 
     ``args`` is a regex over the command's arguments (or the caption's); named groups become
     action arguments. ``document`` requires an attached document matching the filter.
+    ``refuse`` maps a refusal reason (bad_arguments, no_document, wrong_type, too_large) to the
+    label to answer with (default ``handler.<reason>`` when defined, else silence).
     Then ``go`` starts a dialog (stack reset), or ``action`` runs and its outcome is routed.
     """
 
@@ -375,6 +382,8 @@ class HandlerSpec(Model):
     text: str | None = None
     callback: str | None = None
     reply_to: str | None = None
+    fallback: bool = False
+    refuse: dict[str, str] = Field(default_factory=dict)
     args: str | None = None
     document: DocumentFilter | None = None
     chat: Literal["private", "group", "any"] = "private"
@@ -384,12 +393,21 @@ class HandlerSpec(Model):
 
     @model_validator(mode="after")
     def one_trigger(self) -> HandlerSpec:
-        triggers = [t for t in (self.command, self.text, self.callback, self.reply_to) if t]
+        triggers = [t for t in (self.command, self.text, self.callback, self.reply_to,
+                                self.fallback) if t]
         if len(triggers) != 1:
-            raise ValueError(
-                "a handler needs exactly one of 'command', 'text', 'callback' or 'reply_to'"
-            )
+            raise ValueError("a handler needs exactly one of 'command', 'text', 'callback', "
+                             "'reply_to' or 'fallback: true'")
         return self
+
+
+class JobSpec(Model):
+    """A background job: ``action`` runs every ``every`` seconds (outcomes are not routed; the
+    action talks to chats through the notifier). With several bot processes sharing Redis, each
+    period runs in one process only."""
+
+    every: int = Field(ge=10, le=7 * 24 * 3600)
+    action: ActionCall
 
 
 # --------------------------------------------------------------------------- the scenario
@@ -406,6 +424,7 @@ class Scenario(Model):
     dialogs: dict[str, DialogSpec]
     handlers: list[HandlerSpec] = Field(default_factory=list)
     messages: dict[str, MessageSpec] = Field(default_factory=dict)
+    jobs: dict[str, JobSpec] = Field(default_factory=dict)
 
     @field_validator("dialogs")
     @classmethod

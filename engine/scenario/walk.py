@@ -29,7 +29,7 @@ YamlPath = tuple[str | int, ...]
 
 @dataclass(frozen=True)
 class CallSite:
-    """An action call and where it stands: ``role`` is load | button | select | input | handler."""
+    """An action call and where it stands: ``role`` is load | button | select | input | handler | job."""
 
     path: YamlPath
     call: ActionCall
@@ -67,6 +67,8 @@ def action_calls(scenario: Scenario) -> Iterator[CallSite]:
     for index, handler in enumerate(scenario.handlers):
         if handler.action is not None:
             yield CallSite(("handlers", index, "action"), handler.action, "handler", None, None)
+    for name, job in scenario.jobs.items():
+        yield CallSite(("jobs", name, "action"), job.action, "job", None, None)
 
 
 def dialog_data_keys(scenario: Scenario, provides: dict[str, tuple[str, ...]]) -> set[str]:
@@ -79,6 +81,6 @@ def dialog_data_keys(scenario: Scenario, provides: dict[str, tuple[str, ...]]) -
         if isinstance(window.input, InputBase) and window.input.save_as:
             keys.add(window.input.save_as)
     for site in action_calls(scenario):
-        if site.role != "load":
+        if site.role not in ("load", "job"):
             keys.update(provides.get(site.call.call, ()))
     return keys

@@ -140,6 +140,12 @@ class World:
         self._groups[chat.id] = chat
         return chat
 
+    def find_group(self, title: str) -> Chat | None:
+        """The group titled ``title`` (case-insensitive), if any."""
+        wanted = title.casefold()
+        return next((c for c in self._groups.values() if (c.title or "").casefold() == wanted),
+                    None)
+
     def bot(self, ref: BotRef) -> BotAccount:
         if isinstance(ref, BotAccount):
             return ref
