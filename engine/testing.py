@@ -272,9 +272,9 @@ class Playground:
         account = self.emulator.users[user_id]
         return Actor(self, account, chat or self.emulator.private_chat(self.bot, account))
 
-    def group(self, title: str, *members: Actor) -> Chat:
+    def group(self, title: str, *members: Actor, chat_id: int | None = None) -> Chat:
         return self.emulator.create_group(title, members=[m.account for m in members],
-                                         bots=[self.bot])
+                                         bots=[self.bot], chat_id=chat_id)
 
     async def deliver(self, update: Mapping[str, Any]) -> None:
         """Hand one update to the bot and return when it has been processed."""

@@ -30,12 +30,23 @@ def _locale(data: dict[str, Any], runtime: Runtime) -> str:
     return cast(str, data.get(LOCALE_KEY, runtime.scenario.default_locale))
 
 
+def _addressed_to_bot(message: Message) -> bool:
+    """In a group, only a command or a reply to the bot gets an answer; chatter never does."""
+    text = message.text or message.caption or ""
+    replied = message.reply_to_message
+    return text.startswith("/") or (
+        replied is not None and replied.from_user is not None and replied.from_user.is_bot)
+
+
 async def _tell(event: ErrorEvent, text: str) -> None:
     update = event.update
+    message = update.message
     if update.callback_query is not None:
         await update.callback_query.answer(text, show_alert=False)
-    elif update.message is not None and update.message.chat.type == "private":
-        await update.message.answer(text)
+    elif message is not None and message.chat.type == "private":
+        await message.answer(text)
+    elif message is not None and _addressed_to_bot(message):
+        await message.reply(text)
 
 
 async def on_stale(event: ErrorEvent, dialog_manager: DialogManager, **data: Any) -> None:

@@ -120,6 +120,8 @@ def click_scope(manager: DialogManager) -> dict[str, Any]:
     context = manager.current_context()
     scope = runtime.base_scope(user_info(user), chat_info(chat), locale_of(manager))
     start = context.start_data if isinstance(context.start_data, dict) else {}
+    # a handler that starts a window hands over its action's data: seen like dialog data
+    scope.update({k: v for k, v in start.items() if not k.startswith("_")})
     scope["start"] = start
     scope.update(widget_scope(manager))
     scope.update({k: v for k, v in context.dialog_data.items() if not k.startswith("_")})

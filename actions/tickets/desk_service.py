@@ -1,0 +1,108 @@
+"""The desk service: the ticket store plus what actions share (managers, cards, locales).
+
+One ``Desk`` per bot, built by :func:`actions.tickets.setup_package` and found by actions through
+``ctx.services.get(Desk)``. Cards are posted and edited through the engine's notifier; a card that
+cannot be posted (Telegram down, flood limit) leaves the ticket saved without a card, and the SLA
+job posts it later, so no ticket is ever lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.tickets.store import TicketStore, TicketView
+from actions.tickets.views import ticket_data
+from engine.actions import ActionContext, NotifierProtocol
+from engine.errors import ServiceUnavailable
+from engine.runtime.storage import KeyValueStore
+
+__all__ = ["Desk", "store_errors"]
+
+log = logging.getLogger("actions.tickets")
+LOCALE_TTL = 400 * 24 * 3600
+UNAVAILABLE_LABEL = "desk.unavailable"
+
+
+@contextlib.contextmanager
+def store_errors() -> Iterator[None]:
+    """Database failures become one ServiceUnavailable with a user-facing label."""
+    try:
+        yield
+    except (SQLAlchemyError, OSError) as exc:
+        raise ServiceUnavailable(f"ticket store: {exc}", user_message=UNAVAILABLE_LABEL) from exc
+
+
+@dataclass
+class Desk:
+    """The ticket store and the desk's settings, as actions need them."""
+
+    store: TicketStore
+    kv: KeyValueStore
+    bot_key: str = "tickets"
+
+    # ------------------------------------------------------------------ who is who
+
+    @staticmethod
+    def manager_chat(settings: Mapping[str, Any]) -> int:
+        return int(settings["MANAGER_CHAT_ID"])
+
+    @staticmethod
+    def is_manager(settings: Mapping[str, Any], user_id: int) -> bool:
+        return user_id in (settings.get("MANAGER_IDS") or ())
+
+    def in_manager_chat(self, ctx: ActionContext) -> bool:
+        return ctx.chat.id == self.manager_chat(ctx.settings)
+
+    @staticmethod
+    def manager_locale(settings: Mapping[str, Any]) -> str | None:
+        return str(settings.get("MANAGER_LOCALE") or "") or None
+
+    # ------------------------------------------------------------------ customers' languages
+
+    def _locale_key(self, user_id: int) -> str:
+        return f"tickets:{self.bot_key}:locale:{user_id}"
+
+    async def remember_locale(self, user_id: int, locale: str) -> None:
+        await self.kv.set(self._locale_key(user_id), locale, LOCALE_TTL)
+
+    async def locale_of(self, user_id: int) -> str | None:
+        return await self.kv.get(self._locale_key(user_id))
+
+    # ------------------------------------------------------------------ cards
+
+    async def post_card(self, notifier: NotifierProtocol, settings: Mapping[str, Any],
+                        ticket: TicketView, now: datetime) -> bool:
+        """Post the ticket's card to the managers' chat and remember it; false on failure."""
+        chat_id = self.manager_chat(settings)
+        try:
+            message_id = await notifier.send("card", chat_id, {"ticket": ticket_data(ticket, now)},
+                                             locale=self.manager_locale(settings))
+        except TelegramAPIError as exc:
+            log.warning("card of ticket %s not posted (posted later): %s", ticket.id, exc)
+            return False
+        await self.store.set_card_message(ticket.id, message_id, chat_id=chat_id)
+        return True
+
+    async def refresh_card(self, notifier: NotifierProtocol, settings: Mapping[str, Any],
+                           ticket: TicketView, now: datetime) -> None:
+        """Show the ticket's current state on its card (when it has one). Failures are logged:
+        the ticket's state is already saved and is what counts."""
+        if ticket.card_message_id is None or ticket.card_chat_id is None:
+            return
+        try:
+            await notifier.edit("card", ticket.card_chat_id, ticket.card_message_id,
+                                {"ticket": ticket_data(ticket, now)},
+                                locale=self.manager_locale(settings))
+        except TelegramBadRequest as exc:
+            if "not modified" not in str(exc):
+                log.warning("card of ticket %s not updated: %s", ticket.id, exc)
+        except TelegramAPIError as exc:
+            log.warning("card of ticket %s not updated: %s", ticket.id, exc)
