@@ -104,6 +104,7 @@ class Shell:
         known = world.user(name, language_code=language) if world is not None else None
         actor = self.play.actor(known) if known is not None else \
             self.play.user(name, language_code=language)
+        actor.account.language_code = actor.account.language_code or language
         self.people[name.casefold()] = actor
         return actor
 
