@@ -159,3 +159,45 @@ async def test_someone_elses_ticket_cannot_be_canceled(desk: Desk) -> None:
     await mallory.send("/cancel 1")
     assert "Такой заявки нет" in " ".join(mallory.texts())
     assert "ждёт менеджера" in desk.card_of(1).content
+
+
+@pytest.mark.parametrize(("language", "created", "listed"), [
+    ("uz", "№1", "№2 · 1HGBH41JXMN109186"),
+    ("en", "#1", "#2 · 1HGBH41JXMN109186"),
+])
+async def test_the_customer_is_answered_in_their_language(tmp_path: Path, language: str,
+                                                          created: str, listed: str) -> None:
+    async with open_desk(f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}") as desk:
+        desk.alice.account.language_code = language
+        await desk.alice.send("/start")
+        await desk.alice.send(VIN)
+        assert created in desk.alice.last.content
+        await desk.alice.send(VIN_US)
+        await desk.alice.send("/status")
+        lines = desk.alice.last.content.split("\n")
+        assert lines[2].startswith(listed)
+        assert lines[3].startswith(listed.replace("2", "1", 1)[:2])  # one line per ticket
+        await desk.ann.click_data(desk.card_of(1).message_id, "take:1")
+        assert "WDBEA30D3HA391172" in desk.alice.last.content
+        assert "взял" not in desk.alice.last.content  # the customer's language, not the managers'
+        assert desk.play.rejected_calls() == []
+
+
+async def test_a_database_outage_gets_a_clear_message_and_keeps_the_window(
+        desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from actions.tickets.desk_service import Desk as DeskService
+
+    store = desk.play.app.runtime.services.get(DeskService).store
+
+    async def down(*args: object, **kwargs: object) -> None:
+        raise OperationalError("INSERT", {}, ConnectionRefusedError("connection refused"))
+
+    await desk.alice.send("/start")
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "create", down)
+        await desk.alice.send(VIN)
+    assert "База заявок сейчас недоступна" in desk.alice.texts()[-1]
+    await desk.alice.send(VIN)  # the same window takes the VIN once the database is back
+    assert "Заявка №1 принята" in desk.alice.last.content

@@ -42,3 +42,50 @@ def test_the_shell_plays_customer_and_manager() -> None:
     assert "background jobs run: sla" in out
     assert "№1 · WDBEA30D3HA391172 · ✅ отчёт отправлен" in out
     assert "!! bot called" not in out  # nothing the emulator refused
+
+
+async def test_run_stops_gracefully_on_sigterm_with_the_update_in_flight_finished(
+        tmp_path: Path) -> None:
+    import asyncio
+    import signal
+
+    from actions.tickets.store import create_store
+    from engine.playground.botapi import BotApiEmulator, EmulatorServer
+
+    emulator = BotApiEmulator()
+    bot = emulator.add_bot("654321:VIN-RUN", username="vin_bot")
+    alice = emulator.add_user("Alice", language_code="ru")
+    ann = emulator.add_user("Ann", language_code="ru")
+    group = emulator.create_group("Managers", members=[ann], bots=[bot])
+    chat = emulator.private_chat(bot, alice)
+    database = f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}"
+    async with EmulatorServer(emulator) as server:
+        env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+        env.update(BOT_TOKEN="654321:VIN-RUN", TELEGRAM_API_URL=server.base_url,
+                   DATABASE_URL=database, MANAGER_CHAT_ID=str(group.id), MANAGER_IDS=str(ann.id))
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "engine", "run", "scenarios/vin_report.yaml", cwd=ROOT, env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            for _ in range(400):
+                if emulator.calls_of("getUpdates"):
+                    break
+                await asyncio.sleep(0.05)
+            emulator.send_text(bot, chat, alice, "WDBEA30D3HA391172")
+            for _ in range(400):  # the card is out: the update is being handled right now
+                if emulator.bot_messages(group):
+                    break
+                await asyncio.sleep(0.01)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _, stderr = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, stderr.decode()
+    assert "Traceback" not in stderr.decode()
+    assert "Заявка №1 принята" in (emulator.last_bot_message(chat).content or "")  # type: ignore[union-attr]
+    store = create_store(database)
+    try:
+        ticket = await store.get(1)
+    finally:
+        await store.close()
+    assert ticket is not None
+    assert ticket.card_message_id == emulator.bot_messages(group)[0].message_id
