@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh clone (see README):
-#   make demo   - set up and chat with the orders bot in the terminal (no token, no REGOS, no network)
+#   make demo   - set up and chat with the orders bot in the terminal (no token, no REGOS, no network;
+#                 SCENARIO=scenarios/vin_report.yaml for the VIN desk)
 #   make test   - set up and run the whole test suite (what CI runs)
 PY ?= python3
 VENV := .venv
@@ -15,7 +16,7 @@ $(BIN)/python:
 setup: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev,qr,sql]'
 
-# Servers the tests use for real: redis-server (and PostgreSQL later). Installed when missing.
+# Servers the tests use for real: redis-server and PostgreSQL. Installed when missing.
 system:
 	@bash tools/install-system-deps.sh
 
