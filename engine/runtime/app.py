@@ -24,6 +24,7 @@ from aiogram_dialog import setup_dialogs
 
 from engine.actions import Services
 from engine.packages import LiveSettings, PackageContext, SandboxWorld, start_packages
+from engine.runtime.commands import publish_commands
 from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime, utc_now
 from engine.runtime.errors import setup_error_handlers, stale_callback_router
 from engine.runtime.flow import CompiledCall, CompiledRoute, StateMap
@@ -225,4 +226,9 @@ async def _build(
     dp.include_router(stale_callback_router())
     setup_dialogs(dp, message_manager=manager, events_isolation=storage.isolation)
     setup_error_handlers(dp)
+
+    async def on_startup() -> None:
+        await publish_commands(bot, scenario, bundle.store)
+
+    dp.startup.register(on_startup)
     return BotApp(bundle, runtime, dp, bot, storage, compiler.states, live, jobs, in_flight, stack)

@@ -201,3 +201,15 @@ async def test_a_database_outage_gets_a_clear_message_and_keeps_the_window(
     assert "База заявок сейчас недоступна" in desk.alice.texts()[-1]
     await desk.alice.send(VIN)  # the same window takes the VIN once the database is back
     assert "Заявка №1 принята" in desk.alice.last.content
+
+
+async def test_the_command_menus_are_published_per_chat_kind_and_language(desk: Desk) -> None:
+    calls = desk.play.calls("setMyCommands")
+    menus = {(c.params["scope"]["type"], c.params.get("language_code")):
+             [cmd["command"] for cmd in c.params["commands"]] for c in calls}
+    assert menus[("all_private_chats", None)] == ["start", "help", "status", "cancel"]
+    assert menus[("all_group_chats", None)] == ["done", "queue", "stats"]
+    assert {lang for _, lang in menus} == {None, "uz", "en"}
+    english = next(c for c in calls if c.params.get("language_code") == "en"
+                   and c.params["scope"]["type"] == "all_private_chats")
+    assert english.params["commands"][2] == {"command": "status", "description": "My requests"}
