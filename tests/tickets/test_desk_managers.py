@@ -227,3 +227,12 @@ async def test_manager_commands_are_ignored_in_other_groups(desk: Desk) -> None:
     await desk.ann.at(other).send("/queue")
     await desk.ann.at(other).send("/stats")
     assert len(desk.play.calls("sendMessage")) == before
+
+
+async def test_a_pdf_over_twenty_megabytes_is_refused(desk: Desk) -> None:
+    card = await open_ticket(desk)
+    await take(desk, card)
+    big = PDF + b"0" * (20 * 1024 * 1024)
+    await desk.ann.send_document(big, "report.pdf", "application/pdf", reply_to=card)
+    assert desk.ann.texts()[-1].startswith("Файл больше 20 МБ")
+    assert desk.alice.last.document is None
