@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from actions.tickets.desk_service import Desk, store_errors
+from actions.tickets.desk_service import Desk, display_name, store_errors
 from actions.tickets.store import CreateOutcome, TransitionCode
 from actions.tickets.views import ticket_data, vin_check_data
 from actions.tickets.vin import validate_vin
@@ -13,13 +13,6 @@ from engine.actions import ActionContext, Result, action
 __all__ = ["cancel", "cancel_command", "my_tickets", "submit"]
 
 HISTORY_LIMIT = 10
-
-
-def _display_name(ctx: ActionContext) -> str:
-    user = ctx.user
-    if user.full_name:
-        return user.full_name
-    return f"@{user.username}" if user.username else str(user.id)
 
 
 @action(outcomes=("ok", "invalid", "duplicate", "rate_limited", "command"),
@@ -39,7 +32,7 @@ async def submit(ctx: ActionContext, *, vin: str) -> Result:
     desk = ctx.services.get(Desk)
     with store_errors():
         created = await desk.store.create(
-            check.vin, ctx.user.id, ctx.chat.id, _display_name(ctx),
+            check.vin, ctx.user.id, ctx.chat.id, display_name(ctx),
             max_per_hour=int(ctx.settings["TICKETS_PER_HOUR"]),
         )
     now = ctx.now()

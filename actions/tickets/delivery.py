@@ -68,7 +68,7 @@ def _refusal(code: TransitionCode, ticket: TicketView | None) -> str:
 
 
 async def _finish(ctx: ActionContext, desk: Desk, ticket: TicketView | None) -> Result:
-    if not desk.in_manager_chat(ctx) or not desk.is_manager(ctx.settings, ctx.user.id):
+    if not desk.may_act(ctx):
         return Result.of("not_manager")
     if ticket is None:
         return Result.of("not_found")

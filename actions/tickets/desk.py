@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from aiogram.exceptions import TelegramAPIError
 
-from actions.tickets.desk_service import Desk, store_errors
+from actions.tickets.desk_service import Desk, display_name, store_errors
 from actions.tickets.store import TransitionCode
 from actions.tickets.views import stats_data, ticket_data
 from engine.actions import ActionContext, Result, action
@@ -25,20 +25,15 @@ DEFAULT_STATS_DAYS = 30
 MAX_STATS_DAYS = 3660
 
 
-def _manager_name(ctx: ActionContext) -> str:
-    return ctx.user.full_name or (f"@{ctx.user.username}" if ctx.user.username else
-                                  str(ctx.user.id))
-
-
 @action(outcomes=("ok", "not_manager", "taken_by_other", "already_yours", "closed", "not_found"),
         provides=("ticket",))
 async def take(ctx: ActionContext, *, ticket_id: int) -> Result:
     """The Take button of a card: NEW → TAKEN by this manager; the card and the customer are told."""
     desk = ctx.services.get(Desk)
-    if not desk.in_manager_chat(ctx) or not desk.is_manager(ctx.settings, ctx.user.id):
+    if not desk.may_act(ctx):
         return Result.of("not_manager")
     with store_errors():
-        result = await desk.store.take(ticket_id, ctx.user.id, _manager_name(ctx))
+        result = await desk.store.take(ticket_id, ctx.user.id, display_name(ctx))
     if result.ticket is None:
         return Result.of("not_found")
     now = ctx.now()
@@ -80,7 +75,7 @@ async def hint(ctx: ActionContext, *, ticket_id: int) -> Result:
 async def prioritize(ctx: ActionContext, *, ticket_id: int) -> Result:
     """Make an open ticket more urgent: it moves up the queue and the reminders."""
     desk = ctx.services.get(Desk)
-    if not desk.in_manager_chat(ctx) or not desk.is_manager(ctx.settings, ctx.user.id):
+    if not desk.may_act(ctx):
         return Result.of("not_manager")
     with store_errors():
         ticket = await desk.store.raise_priority(ticket_id)

@@ -24,7 +24,7 @@ from engine.actions import ActionContext, NotifierProtocol
 from engine.errors import ServiceUnavailable
 from engine.runtime.storage import KeyValueStore
 
-__all__ = ["Desk", "store_errors"]
+__all__ = ["Desk", "display_name", "store_errors"]
 
 log = logging.getLogger("actions.tickets")
 LOCALE_TTL = 400 * 24 * 3600
@@ -38,6 +38,14 @@ def store_errors() -> Iterator[None]:
         yield
     except (SQLAlchemyError, OSError) as exc:
         raise ServiceUnavailable(f"ticket store: {exc}", user_message=UNAVAILABLE_LABEL) from exc
+
+
+def display_name(ctx: ActionContext) -> str:
+    """How a customer or a manager is named on cards: full name, else @username, else the id."""
+    user = ctx.user
+    if user.full_name:
+        return user.full_name
+    return f"@{user.username}" if user.username else str(user.id)
 
 
 @dataclass
@@ -60,6 +68,10 @@ class Desk:
 
     def in_manager_chat(self, ctx: ActionContext) -> bool:
         return ctx.chat.id == self.manager_chat(ctx.settings)
+
+    def may_act(self, ctx: ActionContext) -> bool:
+        """A listed manager (MANAGER_IDS) acting in the managers' chat: may change tickets."""
+        return self.in_manager_chat(ctx) and self.is_manager(ctx.settings, ctx.user.id)
 
     @staticmethod
     def manager_locale(settings: Mapping[str, Any]) -> str | None:
