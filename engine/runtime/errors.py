@@ -53,7 +53,7 @@ async def on_stale(event: ErrorEvent, dialog_manager: DialogManager, **data: Any
     runtime = cast(Runtime, data[RUNTIME_KEY])
     states = cast(StateMap, data["engine_states"])
     locale = _locale(data, runtime)
-    log.info("stale event: %s", event.exception)
+    log.warning("stale event (%s): %s", type(event.exception).__name__, event.exception)
     await _tell(event, runtime.label("engine.outdated", locale, {}))
     chat = data.get("event_chat")
     if chat is not None and chat.type == "private":
