@@ -2,21 +2,19 @@
 #   make demo   - set up and chat with the orders bot in the terminal (no token, no REGOS, no network;
 #                 SCENARIO=scenarios/vin_report.yaml for the VIN desk)
 #   make test   - set up and run the whole test suite (what CI runs)
+# Every tool runs as `$(BIN)/python -m TOOL`: a script's shebang may name another checkout's interpreter.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SCENARIO ?= scenarios/orders.yaml
 
-.PHONY: setup system demo shell test lint check clean
+.PHONY: setup system demo shell test lint check graph clean
 
-$(BIN)/python:
-	$(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+# Creates .venv when missing or broken; installs only when pyproject.toml changed (a stamp holds its hash).
+setup:
+	@PY=$(PY) bash tools/ensure-venv.sh
 
-setup: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,qr,sql]'
-
-# Servers the tests use for real: redis-server and PostgreSQL. Installed when missing.
+# Servers and programs the tests use for real: redis-server, PostgreSQL, Graphviz. Installed when missing.
 system:
 	@bash tools/install-system-deps.sh
 
@@ -27,12 +25,12 @@ check: setup
 	$(BIN)/python -m engine check scenarios/
 
 lint: setup
-	$(BIN)/ruff check engine actions tests bench
-	$(BIN)/mypy
+	$(BIN)/python -m ruff check engine actions tests bench
+	$(BIN)/python -m mypy
 
 test: setup system
-	$(BIN)/ruff check engine actions tests bench
-	$(BIN)/mypy
+	$(BIN)/python -m ruff check engine actions tests bench
+	$(BIN)/python -m mypy
 	$(BIN)/python -m engine check scenarios/
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 

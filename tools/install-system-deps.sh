@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the real servers the test suite talks to, when they are missing:
-# redis-server (Debian package). Needs root (CI runs as root); otherwise it says what to install.
+# Installs the real servers and programs the test suite uses, when they are missing (Debian packages):
+# redis-server, postgresql, graphviz (`engine graph -o flow.svg`). Needs root (CI runs as root);
+# otherwise it says what to install.
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
@@ -13,6 +14,7 @@ has_pg() {
   done
 }
 has_pg || need+=(postgresql)
+command -v dot >/dev/null 2>&1 || need+=(graphviz)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
