@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -95,11 +94,11 @@ class TinyProject:
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TinyProject]:
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> TinyProject:
     project = TinyProject(tmp_path_factory.mktemp("tiny") / "checkout")
     first = project.setup()
     assert first.returncode == 0, first.stderr
-    yield project
+    return project
 
 
 def test_a_fresh_checkout_gets_a_venv_with_the_project_installed(tiny: TinyProject) -> None:
