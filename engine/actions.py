@@ -228,7 +228,7 @@ def _spec_for(name: str, func: ActionFunc, mark: _Mark) -> ActionSpec:
     ):
         raise TypeError(f"action {name} must take the context as its first argument")
     try:
-        hints = get_type_hints(func)
+        hints = get_type_hints(func, include_extras=True)  # Annotated bounds kept
     except Exception:  # unresolved forward references: fall back to raw annotations
         hints = {}
     rest = {p.name: p for p in params[1:] if p.kind is not inspect.Parameter.VAR_POSITIONAL}

@@ -7,7 +7,9 @@
     └── FlowError            something went wrong while a user was clicking through a scenario
         ├── ActionError      an action failed; its ``user_message`` label (if any) is shown to the user
         │   └── ServiceUnavailable   a backing service (HTTP API, Redis, database) did not answer
-        └── StaleEventError  a button from an old message, or a state that no longer exists
+        ├── StaleEventError  a button from an old message, or a state that no longer exists
+        └── ArgumentError    a handler's argument (callback data, a command's text) does not
+                             decode to its parameter's type: forged or mistyped input
 
 User mistakes in scenarios are never reported as tracebacks: loading, schema validation and
 linking collect :class:`~engine.diagnostics.Diagnostic` values and raise one ``ScenarioError``
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ActionError",
+    "ArgumentError",
     "ConfigError",
     "EngineError",
     "FlowError",
@@ -77,3 +80,8 @@ class ServiceUnavailable(ActionError):
 
 class StaleEventError(FlowError):
     """A button or reply refers to a dialog state that no longer exists."""
+
+
+class ArgumentError(FlowError):
+    """A handler's argument is not a value of its parameter's type (see
+    :mod:`engine.runtime.arguments`); the handler refuses it (``bad_value``), nothing runs."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from actions.tickets.desk_service import Desk, display_name, store_errors
-from actions.tickets.store import CreateOutcome, TransitionCode
+from actions.tickets.store import CreateOutcome, TicketId, TransitionCode
 from actions.tickets.views import ticket_data, vin_check_data
 from actions.tickets.vin import validate_vin
 from engine.actions import ActionContext, Result, action
@@ -61,7 +61,7 @@ async def my_tickets(ctx: ActionContext) -> Result:
 
 
 @action(outcomes=("ok", "not_found", "not_cancellable"), provides=("ticket",))
-async def cancel(ctx: ActionContext, *, ticket_id: int) -> Result:
+async def cancel(ctx: ActionContext, *, ticket_id: TicketId) -> Result:
     """Withdraw a NEW ticket of one's own; its card in the managers' chat shows that."""
     desk = ctx.services.get(Desk)
     with store_errors():
@@ -77,8 +77,8 @@ async def cancel(ctx: ActionContext, *, ticket_id: int) -> Result:
 
 
 @action(outcomes=("ok", "choose", "not_found", "not_cancellable"), provides=("ticket",))
-async def cancel_command(ctx: ActionContext, *, ticket_id: str = "") -> Result:
+async def cancel_command(ctx: ActionContext, *, ticket_id: TicketId | None = None) -> Result:
     """``/cancel 12`` cancels request 12; a bare ``/cancel`` lets the customer choose."""
-    if not ticket_id.strip():
+    if ticket_id is None:
         return Result.of("choose")
-    return await cancel(ctx, ticket_id=int(ticket_id))
+    return await cancel(ctx, ticket_id=ticket_id)

@@ -6,27 +6,35 @@ limit). The order is fixed:
 
 1. claim the delivery in the store (one conditional UPDATE: only the assignee, only a TAKEN
    ticket, only one delivery at a time, so a double send cannot deliver twice);
-2. send the document to the customer;
-3. on success mark the ticket DONE (and update the card); on failure release the claim and tell
+2. download the file (``getFile``: up to 20 MB, the handlers' limit) and check that it is a PDF
+   by its content, the ``%PDF-`` header: a page or a program renamed ``.pdf`` with a PDF mime
+   type is refused (``not_pdf``), the claim released, nothing sent to the customer;
+3. send the document to the customer;
+4. on success mark the ticket DONE (and update the card); on failure release the claim and tell
    the manager why (the customer blocked the bot, or Telegram failed): the ticket stays TAKEN.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 
+from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
+from aiohttp import ClientError
 
 from actions.tickets.desk_service import Desk, store_errors
-from actions.tickets.store import TicketStatus, TicketView, TransitionCode
+from actions.tickets.store import TicketId, TicketStatus, TicketView, TransitionCode
 from actions.tickets.views import ticket_data
-from engine.actions import ActionContext, Result, action
+from engine.actions import ActionContext, Document, Result, action
 
 __all__ = ["finish_done", "finish_reply"]
 
 log = logging.getLogger("actions.tickets")
 OUTCOMES = ("ok", "not_manager", "not_found", "not_taken", "not_assignee", "closed", "delivering",
-            "blocked", "failed")
+            "not_pdf", "blocked", "failed")
+PDF_HEADER = b"%PDF-"
+DOWNLOAD_TIMEOUT = 60  # seconds for up to 20 MB
 
 
 @action(outcomes=OUTCOMES, provides=("ticket",))
@@ -42,7 +50,7 @@ async def finish_reply(ctx: ActionContext) -> Result:
 
 
 @action(outcomes=OUTCOMES, provides=("ticket",))
-async def finish_done(ctx: ActionContext, *, ticket_id: int) -> Result:
+async def finish_done(ctx: ActionContext, *, ticket_id: TicketId) -> Result:
     """A manager sent the report with ``/done <id>`` as its caption."""
     desk = ctx.services.get(Desk)
     with store_errors():
@@ -55,6 +63,24 @@ def _unreachable(exc: TelegramAPIError) -> bool:
     text = str(exc).lower()
     return isinstance(exc, TelegramForbiddenError) or "chat not found" in text \
         or "deactivated" in text
+
+
+class _Head(io.BytesIO):
+    """A download destination that keeps only the first bytes: the header is all that is read."""
+
+    def write(self, data: bytes | bytearray | memoryview, /) -> int:  # type: ignore[override]
+        room = len(PDF_HEADER) - self.tell()
+        if room > 0:
+            super().write(bytes(data[:room]))
+        return len(data)
+
+
+async def _is_pdf(ctx: ActionContext, document: Document) -> bool:
+    """Whether the file's content starts with the PDF header (its name and type say nothing)."""
+    head = _Head()
+    await ctx.services.get(Bot).download(document.file_id, destination=head,
+                                         timeout=DOWNLOAD_TIMEOUT)
+    return head.getvalue() == PDF_HEADER
 
 
 def _refusal(code: TransitionCode, ticket: TicketView | None) -> str:
@@ -81,6 +107,19 @@ async def _finish(ctx: ActionContext, desk: Desk, ticket: TicketView | None) -> 
         current = claim.ticket or ticket
         return Result.of(_refusal(claim.code, claim.ticket), ticket=ticket_data(current, now))
     held = claim.ticket
+    try:
+        genuine = await _is_pdf(ctx, document)
+    except (TelegramAPIError, ClientError, OSError) as exc:  # OSError: timeouts too
+        await desk.store.abort_delivery(held.id)
+        log.warning("report of ticket %s not downloaded for the check: %s", held.id, exc)
+        return Result.of("failed", ticket=ticket_data(held, now))
+    except BaseException:
+        await desk.store.abort_delivery(held.id)
+        raise
+    if not genuine:
+        await desk.store.abort_delivery(held.id)
+        log.warning("report of ticket %s refused: its content is not a PDF", held.id)
+        return Result.of("not_pdf", ticket=ticket_data(held, now))
     try:
         await ctx.notifier.send("report", held.customer_chat_id, {"ticket": ticket_data(held, now)},
                                 locale=await desk.locale_of(held.customer_user_id),

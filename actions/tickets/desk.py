@@ -13,7 +13,7 @@ from datetime import timedelta
 from aiogram.exceptions import TelegramAPIError
 
 from actions.tickets.desk_service import Desk, display_name, store_errors
-from actions.tickets.store import TransitionCode
+from actions.tickets.store import TicketId, TransitionCode
 from actions.tickets.views import stats_data, ticket_data
 from engine.actions import ActionContext, Result, action
 
@@ -27,7 +27,7 @@ MAX_STATS_DAYS = 3660
 
 @action(outcomes=("ok", "not_manager", "taken_by_other", "already_yours", "closed", "not_found"),
         provides=("ticket",))
-async def take(ctx: ActionContext, *, ticket_id: int) -> Result:
+async def take(ctx: ActionContext, *, ticket_id: TicketId) -> Result:
     """The Take button of a card: NEW → TAKEN by this manager; the card and the customer are told."""
     desk = ctx.services.get(Desk)
     if not desk.may_act(ctx):
@@ -61,7 +61,7 @@ async def _tell_customer(ctx: ActionContext, desk: Desk, message: str, chat_id: 
 
 
 @action(outcomes=("ok", "not_found"), provides=("ticket",))
-async def hint(ctx: ActionContext, *, ticket_id: int) -> Result:
+async def hint(ctx: ActionContext, *, ticket_id: TicketId) -> Result:
     """The "How to finish" button: the notice explains replying with the PDF or /done."""
     desk = ctx.services.get(Desk)
     with store_errors():
@@ -72,7 +72,7 @@ async def hint(ctx: ActionContext, *, ticket_id: int) -> Result:
 
 
 @action(outcomes=("ok", "not_manager", "closed"), provides=("ticket",))
-async def prioritize(ctx: ActionContext, *, ticket_id: int) -> Result:
+async def prioritize(ctx: ActionContext, *, ticket_id: TicketId) -> Result:
     """Make an open ticket more urgent: it moves up the queue and the reminders."""
     desk = ctx.services.get(Desk)
     if not desk.may_act(ctx):

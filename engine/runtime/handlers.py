@@ -16,13 +16,14 @@ from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager, StartMode
 
 from engine.actions import EventInfo
+from engine.errors import ArgumentError
+from engine.runtime.arguments import callback_arities, decode_args
 from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime, chat_info, user_info
 from engine.runtime.flow import (
     CompiledCall,
     CompiledRoute,
     StateMap,
     check_result,
-    evaluate_args,
     jsonable,
 )
 from engine.runtime.notifier import SideMessageIndex
@@ -67,12 +68,15 @@ def _document_ok(spec: s.DocumentFilter | None, message: Message) -> str | None:
 
 class _Handler:
     def __init__(self, spec: s.HandlerSpec, call: CompiledCall | None,
-                 go: CompiledRoute | None, states: StateMap) -> None:
+                 go: CompiledRoute | None, states: StateMap,
+                 arities: frozenset[int] = frozenset()) -> None:
         self.spec = spec
         self.call = call
         self.go = go
         self.states = states
         self.args = re.compile(spec.args) if spec.args else None
+        #: how many arguments this callback's buttons send (callback handlers only)
+        self.arities = arities
 
     def _match_args(self, raw: str) -> dict[str, Any] | None:
         if self.args is None:
@@ -99,7 +103,13 @@ class _Handler:
             return
         scope.update(groups)
         scope.update({"text": message.text or message.caption, "args": raw_args})
-        await self.execute(runtime, locale, scope, groups, event_from_message(message),
+        try:
+            args = self._decode(scope)
+        except ArgumentError as exc:
+            runtime.log.info("a message refused (bad_value): %s", _named(exc))
+            await self._refuse(message, runtime, locale, scope, "bad_value")
+            return
+        await self.execute(runtime, locale, scope, args, event_from_message(message),
                            dialog_manager, message.chat.id, None)
 
     async def on_callback(self, callback: CallbackQuery, dialog_manager: DialogManager,
@@ -111,20 +121,44 @@ class _Handler:
         chat = message.chat if message is not None else None
         scope = runtime.base_scope(user_info(callback.from_user), chat_info(chat), locale)
         scope["args"] = parts
+        if len(parts) not in self.arities:  # no button sends that: forged data
+            runtime.log.info("callback %r refused (bad_arguments): %d parts", self.spec.callback,
+                             len(parts))
+            await self._refuse(callback, runtime, locale, scope, "bad_arguments")
+            return
+        try:
+            args = self._decode(scope)
+        except ArgumentError as exc:
+            runtime.log.info("callback %r refused (bad_value): %s", self.spec.callback,
+                             _named(exc))
+            await self._refuse(callback, runtime, locale, scope, "bad_value")
+            return
         event = EventInfo(message_id=message.message_id if message else None,
                           callback_args=tuple(parts))
         chat_id = chat.id if chat else callback.from_user.id
-        await self.execute(runtime, locale, scope, {"args": parts}, event, dialog_manager,
-                           chat_id, callback)
+        await self.execute(runtime, locale, scope, args, event, dialog_manager, chat_id, callback)
 
-    async def _refuse(self, message: Message, runtime: Runtime, locale: str,
+    def _decode(self, scope: Mapping[str, Any]) -> dict[str, Any]:
+        """The action's arguments, each decoded for its parameter (ArgumentError if one is not)."""
+        if self.call is None:
+            return {}
+        values = {name: value(scope) for name, value in self.call.args.items()}
+        return decode_args(values, self.call.spec.annotations, self.call.adapters)
+
+    async def _refuse(self, event: Message | CallbackQuery, runtime: Runtime, locale: str,
                       scope: Mapping[str, Any], reason: str) -> None:
+        """Answer a refused event with the handler's label for ``reason`` (a reply to a
+        message, a toast for a button), or silently when the scenario has none."""
         key = self.spec.refuse.get(reason, f"handler.{reason}")
-        if runtime.store.has_label(key):
-            await message.reply(runtime.label(key, locale, {**scope, "reason": reason}))
+        text = runtime.label(key, locale, {**scope, "reason": reason}) \
+            if runtime.store.has_label(key) else None
+        if isinstance(event, CallbackQuery):
+            await event.answer(text)
+        elif text is not None:
+            await event.reply(text)
 
     async def execute(self, runtime: Runtime, locale: str, scope: dict[str, Any],
-                      groups: Mapping[str, Any], event: EventInfo, manager: DialogManager,
+                      args: Mapping[str, Any], event: EventInfo, manager: DialogManager,
                       chat_id: int, callback: CallbackQuery | None) -> None:
         if self.spec.reply:
             await manager.middleware_data["bot"].send_message(
@@ -133,7 +167,6 @@ class _Handler:
         start_data: dict[str, Any] = {}
         if self.call is not None:
             md = manager.middleware_data
-            args = evaluate_args(self.call, scope)
             ctx = runtime.action_context(user_info(md.get("event_from_user")),
                                          chat_info(md.get("event_chat"), chat_id), locale, {},
                                          event)
@@ -160,6 +193,11 @@ class _Handler:
                                 mode=StartMode.RESET_STACK)
 
 
+def _named(error: ArgumentError) -> str:
+    """Which argument was refused, without its value (logs never carry what users typed)."""
+    return str(error).partition(":")[0]
+
+
 def _callback_name(name: str) -> Any:
     """Callback data ``name`` or ``name:arg:...``."""
 
@@ -176,8 +214,10 @@ def build_handlers(scenario: s.Scenario, calls: Mapping[int, CompiledCall],
     and one after them (fall-backs: messages neither a handler nor a dialog took)."""
     before = Router(name=f"{scenario.scenario}.handlers")
     after = Router(name=f"{scenario.scenario}.fallbacks")
+    arities = callback_arities(scenario)
     for position, spec in enumerate(scenario.handlers):
-        handler = _Handler(spec, calls.get(position), routes.get(position), states)
+        handler = _Handler(spec, calls.get(position), routes.get(position), states,
+                           frozenset(arities.get(spec.callback or "", {0})))
         if spec.callback is not None:
             before.callback_query.register(
                 handler.on_callback, _callback_name(spec.callback), _callback_chat_filter(spec.chat),

@@ -363,7 +363,7 @@ class DocumentFilter(Model):
     max_size: int = Field(default=20 * 1024 * 1024, ge=1, le=50 * 1024 * 1024)
 
 
-REFUSAL_REASONS = ("bad_arguments", "no_document", "wrong_type", "too_large")
+REFUSAL_REASONS = ("bad_arguments", "bad_value", "no_document", "wrong_type", "too_large")
 
 
 class HandlerSpec(Model):
@@ -373,8 +373,10 @@ class HandlerSpec(Model):
 
     ``args`` is a regex over the command's arguments (or the caption's); named groups become
     action arguments. ``document`` requires an attached document matching the filter.
-    ``refuse`` maps a refusal reason (bad_arguments, no_document, wrong_type, too_large) to the
-    label to answer with (default ``handler.<reason>`` when defined, else silence).
+    ``refuse`` maps a refusal reason (bad_arguments, bad_value, no_document, wrong_type,
+    too_large) to the label to answer with (default ``handler.<reason>`` when defined, else
+    silence). ``bad_value``: an argument does not decode to the action parameter's type
+    (``engine.runtime.arguments``).
     Then ``go`` starts a dialog (stack reset), or ``action`` runs and its outcome is routed.
     """
 

@@ -2,7 +2,7 @@
 
 from .database import DEFAULT_DATABASE_URL, async_database_url, create_database_engine
 from .migrate import upgrade_database
-from .models import TicketStatus
+from .models import MAX_TICKET_ID, TicketId, TicketStatus
 from .store import TicketStore, create_store
 from .views import (
     CreateOutcome,
@@ -16,10 +16,12 @@ from .views import (
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "MAX_TICKET_ID",
     "CreateOutcome",
     "CreateResult",
     "ManagerStats",
     "TakeResult",
+    "TicketId",
     "TicketStatus",
     "TicketStore",
     "TicketView",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from annotated_types import Ge, Le
 from sqlalchemy import BigInteger, DateTime, Dialect, Enum, Index, Integer, MetaData, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -20,6 +21,9 @@ NAMING_CONVENTION = {
 # The partial unique index's condition: at most one open ticket per customer and VIN.
 OPEN_TICKET_CONDITION = "status IN ('NEW', 'TAKEN') AND deleted_at IS NULL"
 NAME_LENGTH = 256  # customer and manager display names are cut to this length
+MAX_TICKET_ID = 2**31 - 1  # the id column is an INTEGER: 32-bit on PostgreSQL
+#: a ticket number as actions take it: the engine refuses any other value before they run
+TicketId = Annotated[int, Ge(1), Le(MAX_TICKET_ID)]
 
 
 class TicketStatus(enum.StrEnum):

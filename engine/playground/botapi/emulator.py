@@ -10,7 +10,7 @@ from typing import Any
 
 from .errors import EmulatorError
 from .html import utf16_len
-from .records import CallbackQueryRecord, Chat, ChatMessage, JsonDict, UserAccount
+from .records import BotAccount, CallbackQueryRecord, Chat, ChatMessage, JsonDict, UserAccount
 from .world import BotRef, ChatRef, UserRef, World
 
 
@@ -82,6 +82,22 @@ class BotApiEmulator(World):
                 f"message {message_id} has no button with callback_data {callback_data!r} "
                 f"(it has {[d for d in datas if d is not None]})"
             )
+        return self._callback_query(account, target, person, message, callback_data)
+
+    def forge_callback(
+        self, bot: BotRef, chat: ChatRef, user: UserRef, message_id: int, callback_data: str
+    ) -> JsonDict:
+        """A callback query with arbitrary ``callback_data`` on a bot message, whatever its
+        buttons say: what a modified client can send (tests of forged data)."""
+        account = self.bot(bot)
+        target, person = self._prepare(account, chat, user)
+        message = target.get(message_id)
+        if message is None or message.sender.id != account.id:
+            raise EmulatorError(f"chat {target.id} has no message {message_id} of bot {account.id}")
+        return self._callback_query(account, target, person, message, callback_data)
+
+    def _callback_query(self, account: BotAccount, target: Chat, person: UserAccount,
+                        message: ChatMessage, callback_data: str) -> JsonDict:
         query_id = str(self.next_id("callback_query", 7_000_000_001))
         self.callback_queries[query_id] = CallbackQueryRecord(
             query_id, account.token, person, message, callback_data
