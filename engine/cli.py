@@ -79,7 +79,8 @@ def cmd_shell(args: argparse.Namespace) -> int:
     from engine.playground.shell import run_shell
 
     bundle = _load_or_exit(args.scenario)
-    return asyncio.run(run_shell(bundle, os.environ, script=args.script))  # type: ignore[arg-type]
+    return asyncio.run(run_shell(bundle, os.environ, script=args.script,  # type: ignore[arg-type]
+                                 files=args.files))
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
@@ -109,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     shell = sub.add_parser("shell", help="chat with the bot in the terminal (no token, no network)")
     shell.add_argument("scenario")
     shell.add_argument("--script", help="read input lines from this file instead of the terminal")
+    shell.add_argument("--files", metavar="DIR",
+                       help="save the photos and documents the bot sends here "
+                            "(default: a new temporary folder, printed at the start)")
     shell.set_defaults(func=cmd_shell)
     graph = sub.add_parser("graph", help="the flow as Graphviz DOT")
     graph.add_argument("scenario")

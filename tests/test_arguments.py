@@ -59,7 +59,7 @@ def test_other_types_are_validated_for_their_annotation() -> None:
 
 def test_decode_args_names_the_argument_and_is_a_flow_error() -> None:
     annotations = {"ticket_id": Small, "note": str}
-    adapters = {name: TypeAdapter(a) for name, a in annotations.items()}
+    adapters: dict[str, TypeAdapter[Any]] = {n: TypeAdapter(a) for n, a in annotations.items()}
     assert decode_args({"ticket_id": "7", "note": "hi"}, annotations, adapters) == \
         {"ticket_id": 7, "note": "hi"}
     with pytest.raises(ArgumentError, match="argument 'ticket_id'") as caught:

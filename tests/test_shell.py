@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -52,7 +54,7 @@ async def test_start_press_a_button_survive_mistakes_and_quit(
     assert "[1] ☕ Drinks" in chat
     assert "[2] ✍️ Feedback" in chat
     after_press = chat.split("> 1\n", 1)[1]
-    assert "(pressed ☕ Drinks)" in after_press
+    assert "(pressed ☕ Drinks on #2)" in after_press
     assert "(edited) Drinks" in after_press
     assert "Pick a drink (6 on the menu):" in after_press
     assert "[1] Espresso — 12,000" in after_press
@@ -85,29 +87,38 @@ async def test_feedback_refuses_a_forged_contact_and_takes_the_own_one(
 async def test_switching_users_and_chats(bundle: ScenarioBundle, tmp_path: Path) -> None:
     code, out = await run_script(
         bundle, tmp_path,
-        ":user Bob uz", ":user Alice", ":group Team", "/start", ":user Bob", ":users", ":chats",
-        ":private", "/start", ":help", "",
+        ":user Bob uz", ":user Alice", ":group Team", "/start", ":user Bob", ":group Team",
+        ":join Team", ":users", ":chats", ":join Team", ":join Nowhere", ":private", "/start",
+        ":help", "",
     )
     assert code == 0  # the end of the script ends the shell
     assert "(new user Bob, id 100000002, language uz)" in out
-    assert "(new group 'Team', id -1004000000001: Alice, Bob and the bot)" in out
+    assert "(new group 'Team', id -1004000000001: Alice and the bot)" in out
     assert "(now: Alice in the group 'Team')" in out
     assert "(no answer)" in out  # the demo bot only talks in private chats
+    # switching user or chat never makes anyone a member: joining is explicit
+    assert "(Bob is not a member of 'Team'; now: Bob in the private chat with the bot)" in out
+    assert "error: Bob is not a member of 'Team' (:join Team joins it)" in out
+    assert out.index("error: Bob is not a member") < out.index("(Bob joined 'Team')")
     assert "(now: Bob in the group 'Team')" in out
     assert "  Alice  id 100000001  language en\n* Bob  id 100000002  language uz" in out
     assert "* Team  (3 members, id -1004000000001, 0 bot messages)" in out
+    assert "(Bob is already a member of 'Team')" in out
+    assert "error: no group 'Nowhere' (:group Nowhere creates it)" in out
     assert "(now: Bob in the private chat with the bot)" in out
     assert "Assalomu alaykum, Bob!" in out
     assert ":contact-of USER PHONE" in out
+    assert "#N.M" in out  # :help
+    assert ":join TITLE" in out
 
 
 async def test_other_chats_edits_media_toasts_and_rejections_are_shown(
-    bundle: ScenarioBundle,
+    bundle: ScenarioBundle, tmp_path: Path,
 ) -> None:
     out = io.StringIO()
     async with Playground.open(bundle) as play:
-        shell = Shell(play, bundle, Output(out, View(ansi=False)), "en")
-        shell.report()
+        shell = Shell(play, bundle, Output(out, View(ansi=False)), "en", files=tmp_path)
+        await shell.report()
         emu, bot = play.emulator, play.bot.user
         await shell.handle(":group Team")
         await shell.handle(":private")
@@ -116,7 +127,7 @@ async def test_other_chats_edits_media_toasts_and_rejections_are_shown(
             "inline_keyboard": [[{"text": "Take", "callback_data": "t"},
                                  {"text": "Site", "url": "https://example.com"}]]})
         own = emu.new_message(shell.chat, bot, caption="Menu", photo=emu.files.add(
-            "photo", None, url="https://example.com/latte.jpg"))
+            "photo", None, url="http://127.0.0.1:9/latte.jpg"))
         emu.new_message(shell.chat, bot, document=emu.files.add("document", b"x" * 2048,
                                                                 file_name="menu.pdf"))
         emu.new_message(shell.chat, bot, text="Your phone?", reply_markup={
@@ -124,21 +135,24 @@ async def test_other_chats_edits_media_toasts_and_rejections_are_shown(
                          [{"text": "Here", "request_location": True}]]})
         emu.record_call(ApiCall("answerCallbackQuery", {"text": "Saved"}, True))
         emu.record_call(ApiCall("sendMessage", {}, False, "Bad Request: message is too long"))
-        shell.report()
+        await shell.report()
         own.caption = "Menu (new)"
         own.edit_date = 1
-        shell.report()
+        await shell.report()
         await shell.handle("3")
         await shell.handle("k3")
     text = out.getvalue()
     assert "-> [Team] #1 New ticket\n" in text
     assert "[1] Take  [2] Site (https://example.com)" in text
-    assert "#1 [photo: https://example.com/latte.jpg]\n   Menu\n" in text
-    assert "#2 [document: menu.pdf, 2.0 KB]" in text
+    assert "#1 [photo: http://127.0.0.1:9/latte.jpg (not saved: " in text
+    assert "]\n   Menu\n" in text
+    assert f"#2 [document: {tmp_path / '1-menu.pdf'}, 2.0 KB]" in text
+    assert (tmp_path / "1-menu.pdf").read_bytes() == b"x" * 2048
     assert "(keyboard) <1> Share [contact]  <2> Here [location]" in text
     assert "(toast) Saved" in text
     assert "!! bot called sendMessage: Bad Request: message is too long" in text
-    assert "#1 (edited) [photo: https://example.com/latte.jpg]\n   Menu (new)" in text
+    assert "#1 (edited) [photo: http://127.0.0.1:9/latte.jpg (not saved: " in text
+    assert "Menu (new)" in text
     assert "error: no message with inline buttons in this chat" in text
     assert "error: no keyboard button 3: the keyboard has 1-2" in text
 
@@ -160,6 +174,56 @@ async def test_a_missing_script_is_an_error(bundle: ScenarioBundle, tmp_path: Pa
     out = io.StringIO()
     assert await run_shell(bundle, {}, script=str(tmp_path / "nope.txt"), stdout=out) == 2
     assert "error: can't read the script" in out.getvalue()
+
+
+async def test_photos_the_bot_sends_are_saved_where_the_line_says(tmp_path: Path) -> None:
+    """The orders bot's loyalty-card QR (uploaded bytes) and an item's picture (a URL of the
+    REGOS emulator) can be opened from the terminal: both are saved and the line names the file."""
+    loaded, diagnostics = load_bundle(ROOT / "scenarios" / "orders.yaml")
+    assert loaded is not None, diagnostics
+    script = tmp_path / "script.txt"
+    script.write_text("\n".join([
+        "/start", "4", "1", ":contact 998901234567", "1",  # cards: the QR of the demo card
+        "/start", "1", "1", "1",  # catalog, all items, the first item's card with its picture
+        ":quit",
+    ]) + "\n", encoding="utf-8")
+    files = tmp_path / "saved"
+    out = io.StringIO()
+    env = {"SHELL_LANG": "en"}
+    assert await run_shell(loaded, env, script=str(script), stdout=out, files=str(files)) == 0
+    text = out.getvalue()
+    assert f"Photos and documents the bot sends are saved in {files}" in text
+    photos = list(dict.fromkeys(re.findall(r"\[photo: ([^\]]+)\]", text)))  # edits repeat them
+    assert len(photos) == 2, text
+    qr, item = (Path(p) for p in photos)
+    assert qr != item
+    for photo in (qr, item):
+        assert photo.parent == files
+        assert photo.suffix == ".png"
+        assert photo.read_bytes().startswith(b"\x89PNG")
+    assert "Card 2000000012345" in text
+
+
+async def test_files_of_a_session_go_to_a_fresh_temporary_folder_by_default(
+        bundle: ScenarioBundle) -> None:
+    out = io.StringIO()
+    async with Playground.open(bundle) as play:
+        shell = Shell(play, bundle, Output(out, View(ansi=False)), "en")
+        shell.banner()
+        emu, bot = play.emulator, play.bot.user
+        emu.new_message(shell.chat, bot, document=emu.files.add(
+            "document", b"%PDF-1.4 menu", file_name="../../etc/menu.pdf"))
+        emu.new_message(shell.chat, bot, photo=emu.files.add(
+            "photo", None, url="http://127.0.0.1:9/nothing-listens-here.jpg"))
+        await shell.report()
+    text = out.getvalue()
+    folder = Path(re.findall(r"saved in (\S+)", text)[0])
+    assert folder.name.startswith("tgflow-shell-")
+    saved = folder / "1-menu.pdf"  # a bare name: nothing is written outside the folder
+    assert f"[document: {saved}, 13 B]" in text
+    assert saved.read_bytes() == b"%PDF-1.4 menu"
+    assert "[photo: http://127.0.0.1:9/nothing-listens-here.jpg (not saved: " in text
+    shutil.rmtree(folder)
 
 
 def test_the_command_line_shell_with_piped_input() -> None:

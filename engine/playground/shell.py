@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
+from engine.playground.shell_files import SavedFiles
 from engine.playground.shell_input import LineSource, ScriptLines, StreamLines
 from engine.playground.shell_render import View
 from engine.playground.shell_session import HELP, Output, Shell
@@ -53,8 +54,12 @@ async def run_shell(
     script: str | None = None,
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
+    files: str | None = None,
 ) -> int:
-    """Run the bot against the emulator and chat with it; the exit code (0 after ``:quit``)."""
+    """Run the bot against the emulator and chat with it; the exit code (0 after ``:quit``).
+
+    ``files``: the folder for the photos and documents the bot sends (default: a new
+    temporary folder), printed at the start."""
     out_stream = stdout if stdout is not None else sys.stdout
     out = Output(out_stream, View(ansi=_isatty(out_stream)))
     source: LineSource
@@ -68,12 +73,17 @@ async def run_shell(
     else:
         in_stream = stdin if stdin is not None else sys.stdin
         source = StreamLines(in_stream, out_stream if _isatty(in_stream) else None)
+    try:
+        saved = SavedFiles.open(files)
+    except OSError as exc:
+        out.error(f"can't use the folder {files} for the bot's files: {exc.strerror or exc}")
+        return 2
     scenario = bundle.scenario
     language = pick_language(environ, list(scenario.locales), scenario.default_locale)
     async with Playground.open(bundle, transport="http", environ=environ,
                                sandbox=True, jobs=True) as play:
-        shell = Shell(play, bundle, out, language)
+        shell = Shell(play, bundle, out, language, files=saved)
         shell.banner()
-        shell.report()  # anything rejected while starting (e.g. setMyCommands)
+        await shell.report()  # anything rejected while starting (e.g. setMyCommands)
         await _loop(shell, source)
     return 0

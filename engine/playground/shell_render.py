@@ -217,7 +217,9 @@ class View:
     def style(self, text: str, code: str) -> str:
         return f"\x1b[{code}m{text}\x1b[0m" if self.ansi else text
 
-    def message(self, message: ChatMessage, *, edited: bool = False, prefix: str = "") -> list[str]:
+    def message(self, message: ChatMessage, *, edited: bool = False, prefix: str = "",
+                files: Mapping[str, str] | None = None) -> list[str]:
+        """``files``: file_unique_id -> where the shell saved that file (or why it did not)."""
         head = f"{prefix}#{message.message_id}"
         indent = " " * (len(head) + 1)
         if edited:
@@ -226,7 +228,7 @@ class View:
             head += f" (reply to #{message.reply_to.message_id})"
         if message.forward_origin is not None:
             head += " (forwarded)"
-        body = self._media(message)
+        body = self._media(message, files or {})
         content = message.content
         if content is not None:
             entities = message.entities if message.text is not None else message.caption_entities
@@ -237,15 +239,17 @@ class View:
         return [f"{head} {body[0]}", *(f"{indent}{line}" if line else "" for line in body[1:])]
 
     @staticmethod
-    def _media(message: ChatMessage) -> list[str]:
+    def _media(message: ChatMessage, files: Mapping[str, str]) -> list[str]:
         lines: list[str] = []
         if message.photo is not None:
             photo = message.photo
-            lines.append(f"[photo: {photo.url or photo.file_name or photo.file_path}]")
+            shown = files.get(photo.file_unique_id)
+            lines.append(f"[photo: {shown or photo.url or photo.file_name or photo.file_path}]")
         if message.document is not None:
             doc = message.document
             size = human_size(doc.file_size) if doc.file_size is not None else doc.url or "?"
-            lines.append(f"[document: {doc.file_name or doc.file_path}, {size}]")
+            shown = files.get(doc.file_unique_id) or doc.file_name or doc.file_path
+            lines.append(f"[document: {shown}, {size}]")
         if message.location is not None:
             place = message.location
             lines.append(f"[location: {place['latitude']}, {place['longitude']}]")

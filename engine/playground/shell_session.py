@@ -1,6 +1,7 @@
-"""One shell session: the simulated people, the current chat, and what each input line does.
+"""One shell session: what each input line does, and what the bot did in return.
 
-Used by :func:`engine.playground.shell.run_shell`; see :data:`HELP` for the commands.
+The people and chats are :class:`~engine.playground.shell_people.Cast`'s. Used by
+:func:`engine.playground.shell.run_shell`; see :data:`HELP` for the commands.
 """
 
 from __future__ import annotations
@@ -8,32 +9,32 @@ from __future__ import annotations
 import asyncio
 import mimetypes
 import re
-import shlex
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TextIO
 
 from engine.playground.botapi import Chat, ChatMessage, EmulatorError, UserAccount
+from engine.playground.shell_files import SavedFiles
+from engine.playground.shell_people import Cast, Output, ShellError, split_args
 from engine.playground.shell_render import (
     Deleted,
     Event,
     Shown,
     Toast,
-    View,
     Warning_,
     Watcher,
     chat_name,
     label_of,
 )
 from engine.scenario.pipeline import ScenarioBundle
-from engine.testing import Actor, Playground
+from engine.testing import Playground
 
 __all__ = ["HELP", "Output", "Shell", "ShellError", "own_phone"]
 
 HELP = """\
 Type a message and press Enter to send it (commands too: /start).
+Bot messages are numbered per chat (#N at the start of each one); buttons are [M] and <M>.
   N                       press inline button N of the latest bot message with buttons
+  #N.M                    press inline button M of message #N (#3.1: message #3, button 1)
   kN                      press button N of the reply keyboard (contact/location requests too)
   \\TEXT                   send TEXT as is (\\3 sends "3" instead of pressing button 3)
   :reply N TEXT           reply to message #N (TEXT may be :file PATH [CAPTION])
@@ -42,23 +43,22 @@ Type a message and press Enter to send it (commands too: /start).
   :location LAT LON       send a location
   :file PATH [CAPTION]    send a file as a document
   :user NAME [LANG]       act as another user (created on first use); :users lists them
-  :group TITLE            act in a group of every known user and the bot (created on first use)
+  :group TITLE            act in group TITLE, if you are a member (a new group: you and the bot)
+  :join TITLE             become a member of group TITLE and act in it
   :private                back to the current user's private chat; :chats lists the chats
   :history [N]            show the last N (5) bot messages of this chat again
   :wait DURATION          let time pass (90s, 20m, 2h) and run the bot's due background jobs
-  :help, :quit            this help; leave (Ctrl-D works too)"""
+  :help, :quit            this help; leave (Ctrl-D works too)
+Photos and documents the bot sends are saved in a folder named at the start (--files DIR)."""
 
 DEMO_LOCATION = (41.311081, 69.240562)  # Tashkent
 DEFAULT_HISTORY = 5
 _PHONE_DIGITS = 10_000_000
 _REPLY_BUTTON = re.compile(r"[kK](\d+)")
+_MESSAGE_BUTTON = re.compile(r"#(\d+)\.(\d+)")
 _DURATION = re.compile(r"(\d+)\s*([smhd]?)")
 _UNIT_SECONDS = {"": 60, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _FIRST_WORD = re.compile(r"""(?:"([^"]+)"|'([^']+)'|([^\s"']\S*))(?:\s+(.*))?""", re.DOTALL)
-
-
-class ShellError(Exception):
-    """A mistake in what the person typed: reported in one line, then the shell goes on."""
 
 
 def own_phone(user: UserAccount) -> str:
@@ -66,69 +66,15 @@ def own_phone(user: UserAccount) -> str:
     return f"99890{user.id % _PHONE_DIGITS:07d}"
 
 
-@dataclass
-class Output:
-    stream: TextIO
-    view: View
-
-    def line(self, text: str = "") -> None:
-        self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def error(self, text: str) -> None:
-        self.line(self.view.style(f"error: {text}", "31"))
-
-    def note(self, text: str) -> None:
-        self.line(self.view.style(text, "2"))
-
-
-class Shell:
-    """The people, the current chat and the commands of one shell session."""
+class Shell(Cast):
+    """The commands of one shell session, and the report of what the bot did."""
 
     def __init__(self, play: Playground, bundle: ScenarioBundle, out: Output,
-                 language: str) -> None:
-        self.play = play
+                 language: str, *, files: SavedFiles | str | Path | None = None) -> None:
+        super().__init__(play, out, language)
         self.bundle = bundle
-        self.out = out
-        self.language = language
         self.watcher = Watcher(play.emulator, play.bot)
-        self.people: dict[str, Actor] = {}
-        self.groups: dict[str, Chat] = {}
-        self.me = self._person("Alice", language)
-        self.chat = self.me.chat
-
-    # ------------------------------------------------------------------ people and chats
-
-    def _person(self, name: str, language: str) -> Actor:
-        world = self.play.world
-        known = world.user(name, language_code=language) if world is not None else None
-        actor = self.play.actor(known) if known is not None else \
-            self.play.user(name, language_code=language)
-        actor.account.language_code = actor.account.language_code or language
-        self.people[name.casefold()] = actor
-        return actor
-
-    def _find(self, name: str) -> UserAccount:
-        actor = self.people.get(name.casefold())
-        if actor is not None:
-            return actor.account
-        if name.isdigit() and int(name) in self.play.emulator.users:
-            return self.play.emulator.users[int(name)]
-        known = ", ".join(a.account.first_name for a in self.people.values())
-        raise ShellError(f"no user {name!r} (known: {known})")
-
-    @property
-    def actor(self) -> Actor:
-        return self.me.at(self.chat)
-
-    def where(self) -> str:
-        if self.chat.type == "private":
-            return f"{self.me.account.first_name} in the private chat with the bot"
-        return f"{self.me.account.first_name} in the group {self.chat.title!r}"
-
-    def prompt(self) -> str:
-        name = self.me.account.first_name
-        return f"{name}> " if self.chat.type == "private" else f"{name}@{self.chat.title}> "
+        self.files = files if isinstance(files, SavedFiles) else SavedFiles.open(files)
 
     def banner(self) -> None:
         scenario = self.bundle.scenario
@@ -138,13 +84,9 @@ class Shell:
         ))
         self.out.line(f"You are {self.where()} (language {self.language}).")
         self.out.line("Send /start to begin; :help lists the commands, :quit leaves.")
+        self.out.line(f"Photos and documents the bot sends are saved in {self.files.folder}")
         for note in self.play.world.notes if self.play.world is not None else ():
             self.out.note(note)
-
-    def _join(self, chat: Chat, account: UserAccount) -> None:
-        if chat.members.get(account.id) not in ("creator", "administrator", "member"):
-            chat.members[account.id] = "member"
-            self.out.note(f"({account.first_name} joined {chat.title!r})")
 
     # ------------------------------------------------------------------ input
 
@@ -162,6 +104,8 @@ class Shell:
                 await self.actor.send(line[1:])
             elif line.isdigit():
                 await self._press_inline(int(line))
+            elif (match := _MESSAGE_BUTTON.fullmatch(line)) is not None:
+                await self._press_inline(int(match.group(2)), int(match.group(1)))
             elif (match := _REPLY_BUTTON.fullmatch(line)) is not None:
                 await self._press_reply(int(match.group(1)))
             else:
@@ -170,7 +114,7 @@ class Shell:
             self.out.error(str(exc))
         except TimeoutError:
             self.out.error("the bot did not handle that within 10 s (see the log above)")
-        if not self.report() and len(self.play.emulator.updates(self.play.bot)) > updates:
+        if not await self.report() and len(self.play.emulator.updates(self.play.bot)) > updates:
             self.out.note("(no answer)")
         return True
 
@@ -181,7 +125,8 @@ class Shell:
             return False
         handler = {
             "help": self._help, "user": self._user, "users": self._users,
-            "group": self._group, "private": self._private, "chats": self._chats,
+            "group": self._group, "join": self._join, "private": self._private,
+            "chats": self._chats,
             "contact": self._contact, "contact-of": self._contact_of,
             "location": self._location, "file": self._file, "reply": self._reply,
             "history": self._history, "wait": self._wait,
@@ -191,11 +136,16 @@ class Shell:
         await handler(rest)
         return True
 
-    async def _press_inline(self, number: int) -> None:
-        message = next((m for m in reversed(self.play.emulator.bot_messages(self.chat))
-                        if m.inline_buttons), None)
-        if message is None:
-            raise ShellError("no message with inline buttons in this chat")
+    async def _press_inline(self, number: int, message_id: int | None = None) -> None:
+        """Button ``number`` of message #``message_id`` (the latest with buttons if None)."""
+        messages = [m for m in self.play.emulator.bot_messages(self.chat) if m.inline_buttons]
+        if message_id is not None:
+            messages = [m for m in messages if m.message_id == message_id]
+        if not messages:
+            if message_id is None:
+                raise ShellError("no message with inline buttons in this chat")
+            raise ShellError(f"no message #{message_id} with buttons in this chat")
+        message = messages[-1]
         buttons = [b for row in message.inline_buttons for b in row]
         if not 1 <= number <= len(buttons):
             raise ShellError(f"no button {number}: message #{message.message_id} has buttons "
@@ -206,7 +156,7 @@ class Shell:
             return
         if button.callback_data is None:
             raise ShellError(f"button {number} is a {button.kind} button, which is not emulated")
-        self.out.note(f"(pressed {label_of(button)})")
+        self.out.note(f"(pressed {label_of(button)} on #{message.message_id})")
         await self.actor.click_data(message.message_id, button.callback_data)
 
     async def _press_reply(self, number: int) -> None:
@@ -236,69 +186,12 @@ class Shell:
     async def _help(self, rest: str) -> None:
         self.out.line(HELP)
 
-    async def _user(self, rest: str) -> None:
-        args = _split(rest)
-        if not 1 <= len(args) <= 2:
-            raise ShellError("usage: :user NAME [LANG]")
-        name = args[0]
-        language = args[1] if len(args) > 1 else None
-        actor = self.people.get(name.casefold())
-        if actor is None:
-            actor = self._person(name, language or self.language)
-            self.out.note(f"(new user {name}, id {actor.id}, "
-                          f"language {actor.account.language_code})")
-        elif language is not None:
-            actor.account.language_code = language
-        self.me = actor
-        if self.chat.type == "private":
-            self.chat = actor.chat
-        else:
-            self._join(self.chat, actor.account)
-        self.out.note(f"(now: {self.where()})")
-
-    async def _users(self, rest: str) -> None:
-        for actor in self.people.values():
-            mark = "*" if actor.account is self.me.account else " "
-            self.out.line(f"{mark} {actor.account.first_name}  id {actor.id}  "
-                          f"language {actor.account.language_code}")
-
-    async def _group(self, rest: str) -> None:
-        title = " ".join(_split(rest))
-        if not title:
-            raise ShellError("usage: :group TITLE")
-        chat = self.groups.get(title.casefold()) or self.play.emulator.find_group(title)
-        if chat is not None:
-            self.groups[title.casefold()] = chat
-        else:
-            others = [a for a in self.people.values() if a.account is not self.me.account]
-            chat = self.play.group(title, self.me, *others)
-            self.groups[title.casefold()] = chat
-            names = ", ".join(a.account.first_name for a in (self.me, *others))
-            self.out.note(f"(new group {title!r}, id {chat.id}: {names} and the bot)")
-        for actor in self.people.values():
-            self._join(chat, actor.account)
-        self.chat = chat
-        self.out.note(f"(now: {self.where()})")
-
-    async def _private(self, rest: str) -> None:
-        self.chat = self.me.chat
-        self.out.note(f"(now: {self.where()})")
-
-    async def _chats(self, rest: str) -> None:
-        chats = [a.chat for a in self.people.values()] + list(self.groups.values())
-        for chat in chats:
-            mark = "*" if chat is self.chat else " "
-            count = len(self.play.emulator.bot_messages(chat))
-            kind = "private" if chat.type == "private" else f"{len(chat.members)} members"
-            title = chat.user.first_name if chat.user is not None else chat.title
-            self.out.line(f"{mark} {title}  ({kind}, id {chat.id}, {count} bot messages)")
-
     async def _contact(self, rest: str) -> None:
         phone = rest or own_phone(self.me.account)
         await self.actor.share_contact(phone)
 
     async def _contact_of(self, rest: str) -> None:
-        args = _split(rest)
+        args = split_args(rest)
         if len(args) != 2:
             raise ShellError("usage: :contact-of USER PHONE")
         other = self._find(args[0])
@@ -358,16 +251,25 @@ class Shell:
         if not messages:
             self.out.note("(no bot messages in this chat)")
         for message in messages:
+            await self._save_files(message)
             self._show(message)
 
     # ------------------------------------------------------------------ output
 
-    def report(self) -> int:
-        """Print what the bot did since the last report; how many things that was."""
+    async def report(self) -> int:
+        """Print what the bot did since the last report (saving the files it sent); how many
+        things that was."""
         events = self.watcher.collect()
         for event in events:
+            if isinstance(event, Shown):
+                await self._save_files(event.message)
             self._print(event)
         return len(events)
+
+    async def _save_files(self, message: ChatMessage) -> None:
+        for stored in (message.photo, message.document):
+            if stored is not None:
+                await self.files.save(stored)
 
     def _print(self, event: Event) -> None:
         view = self.out.view
@@ -382,18 +284,13 @@ class Shell:
 
     def _show(self, message: ChatMessage, *, edited: bool = False) -> None:
         prefix = self._prefix(message.chat)
-        for line in self.out.view.message(message, edited=edited, prefix=prefix):
+        files = {f.file_unique_id: shown for f in (message.photo, message.document)
+                 if f is not None and (shown := self.files.shown(f)) is not None}
+        for line in self.out.view.message(message, edited=edited, prefix=prefix, files=files):
             self.out.line(line)
 
     def _prefix(self, chat: Chat) -> str:
         return "" if chat is self.chat else f"-> [{chat_name(chat)}] "
-
-
-def _split(rest: str) -> list[str]:
-    try:
-        return shlex.split(rest)
-    except ValueError as exc:
-        raise ShellError(f"can't parse {rest!r}: {exc}") from None
 
 
 def _read_file(raw_path: str) -> tuple[str, bytes]:
