@@ -3,10 +3,16 @@
 A click or an input becomes: build the scope -> evaluate the call's arguments -> run the action
 with one :class:`ActionContext` -> merge its data into the dialog data -> follow the route of its
 outcome (switch window, go back, start another dialog, reset to the menu, close the dialog).
+
+A route that starts another dialog may carry a continuation (``then:``). It travels in that
+dialog's start data (JSON, so it survives a restart with Redis) and is taken by :func:`resume`
+when the dialog finishes (``done``), never when it is cancelled: a target to go to, or the same
+call again, found by its stable key and re-evaluated with the same input (``value``/``item_id``).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -25,6 +31,7 @@ from engine.scenario.expressions import Evaluator
 from engine.scenario.targets import Target
 
 __all__ = [
+    "FINISHED",
     "HISTORY_KEY",
     "CompiledCall",
     "CompiledRoute",
@@ -33,10 +40,16 @@ __all__ = [
     "click_scope",
     "follow_route",
     "jsonable",
+    "resume",
     "run_call",
 ]
 
 HISTORY_KEY = "_history"
+#: the key of a continuation in a sub-dialog's start data
+THEN_KEY = "_then"
+#: what a dialog closed by ``done`` hands to its caller (``cancel`` and ``back`` hand nothing)
+FINISHED = "finished"
+log = logging.getLogger("engine.flow")
 
 
 @dataclass(frozen=True)
@@ -44,6 +57,9 @@ class CompiledRoute:
     target: Target
     notice: str | None = None
     reply: str | None = None
+    #: the continuation once the dialog this route starts finishes: a target, or ``again``
+    then: Target | None = None
+    again: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,6 +68,8 @@ class CompiledCall:
     args: Mapping[str, Evaluator]
     routes: Mapping[str, CompiledRoute]
     adapters: Mapping[str, TypeAdapter[Any]] = field(default_factory=dict)
+    #: stable across restarts (the call's dialog and content): how ``then: again`` finds it
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,6 +82,8 @@ class StateMap:
     pagers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: per (dialog, window): widget-data keys reset when the window is entered forward
     fresh_keys: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    #: calls by :attr:`CompiledCall.key`, for continuations that run a call again
+    calls: Mapping[str, CompiledCall] = field(default_factory=dict)
 
     def __getitem__(self, key: tuple[str, str]) -> State:
         return self.states[key]
@@ -139,7 +159,10 @@ async def run_call(
     result = await call_action(manager, call, scope, data, event)
     data.update(jsonable(dict(result.data)))
     route = call.routes.get(result.outcome, CompiledRoute(Target("stay")))
-    await follow_route(manager, route, dialog_id)
+    then = None
+    if route.again:
+        then = {"dialog": dialog_id, "again": call.key, "extra": jsonable(dict(extra))}
+    await follow_route(manager, route, dialog_id, then)
 
 
 async def call_action(
@@ -185,7 +208,13 @@ def check_result(spec: ActionSpec, result: object) -> str:
     return result.outcome
 
 
-async def follow_route(manager: DialogManager, route: CompiledRoute, dialog_id: str) -> None:
+async def follow_route(manager: DialogManager, route: CompiledRoute, dialog_id: str,
+                       then: dict[str, Any] | None = None) -> None:
+    """Show the route's notice and reply, then go to its target (``then``: the continuation
+    of ``then: again``, made by the caller that knows the call and its input)."""
+    if then is None and route.then is not None:
+        then = {"dialog": dialog_id,
+                "go": [route.then.kind, route.then.dialog, route.then.window]}
     runtime = runtime_of(manager)
     locale = locale_of(manager)
     if route.notice or route.reply:
@@ -197,7 +226,26 @@ async def follow_route(manager: DialogManager, route: CompiledRoute, dialog_id: 
             chat = cast(Chat, manager.middleware_data["event_chat"])
             await manager.middleware_data["bot"].send_message(chat.id, text, parse_mode="HTML")
             manager.show_mode = ShowMode.SEND
-    await go(manager, route.target, dialog_id)
+    await go(manager, route.target, dialog_id, then)
+
+
+async def resume(start_data: Any, result: Any, manager: DialogManager) -> None:
+    """A sub-dialog closed (aiogram-dialog's ``on_process_result``): when it finished, take
+    the continuation it was started with; when it was cancelled, the caller just shows again."""
+    then = start_data.get(THEN_KEY) if isinstance(start_data, dict) else None
+    if result != FINISHED or not isinstance(then, dict):
+        return
+    dialog_id = str(then.get("dialog"))
+    if "again" in then:
+        states = cast(StateMap, manager.middleware_data["engine_states"])
+        call = states.calls.get(str(then["again"]))
+        if call is None:  # the scenario changed since the sub-dialog started
+            log.warning("continuation of a call that no longer exists in dialog %s", dialog_id)
+            return
+        await run_call(manager, call, dialog_id, dict(then.get("extra") or {}), EventInfo())
+        return
+    kind, did, wid = then["go"]
+    await go(manager, Target(kind, did, wid), dialog_id)
 
 
 async def show_notice(manager: DialogManager, text: str) -> None:
@@ -213,7 +261,8 @@ async def show_notice(manager: DialogManager, text: str) -> None:
         manager.show_mode = ShowMode.SEND
 
 
-async def go(manager: DialogManager, target: Target, dialog_id: str) -> None:
+async def go(manager: DialogManager, target: Target, dialog_id: str,
+             then: dict[str, Any] | None = None) -> None:
     states = cast(StateMap, manager.middleware_data["engine_states"])
     context = manager.current_context()
     history = cast(list[str], context.dialog_data.setdefault(HISTORY_KEY, []))
@@ -226,8 +275,8 @@ async def go(manager: DialogManager, target: Target, dialog_id: str) -> None:
         else:
             await manager.done()
         return
-    if target.kind == "done":
-        await manager.done()
+    if target.kind in ("done", "cancel"):
+        await manager.done(FINISHED if target.kind == "done" else None)
         return
     if target.kind == "menu":
         await manager.start(states.menu, mode=StartMode.RESET_STACK)
@@ -247,4 +296,4 @@ async def go(manager: DialogManager, target: Target, dialog_id: str) -> None:
                 context.widget_data.pop(key, None)
         await manager.switch_to(state)
     else:
-        await manager.start(state)
+        await manager.start(state, data={THEN_KEY: then} if then else None)

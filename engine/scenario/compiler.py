@@ -6,6 +6,7 @@ Pure construction: no files, no environment, no network. States are named
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -25,10 +26,17 @@ from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
 from pydantic import TypeAdapter
 
 from engine.actions import ActionRegistry
-from engine.runtime.flow import CompiledCall, CompiledRoute, StateMap, call_action, click_scope
+from engine.runtime.flow import (
+    CompiledCall,
+    CompiledRoute,
+    StateMap,
+    call_action,
+    click_scope,
+    resume,
+)
 from engine.scenario import schema as s
 from engine.scenario.expressions import compile_condition, compile_value
-from engine.scenario.targets import Target, menu_target, resolve_target, start_window
+from engine.scenario.targets import AGAIN, Target, menu_target, resolve_target, start_window
 from engine.scenario.walk import widgets_of
 from engine.templates import TemplateStore
 from engine.widgets.inputs import InputRule, build_input, wrong_kind_input
@@ -95,7 +103,8 @@ class _Compiler:
             (did, wid): tuple(_widget_keys(window.keyboard))
             for did, d in scenario.dialogs.items() for wid, window in d.windows.items()
         }
-        self.states = StateMap(states, menu_state, counters, pagers, fresh)
+        self.calls: dict[str, CompiledCall] = {}
+        self.states = StateMap(states, menu_state, counters, pagers, fresh, self.calls)
         self.groups = groups
 
     # ------------------------------------------------------------------ pieces
@@ -103,7 +112,10 @@ class _Compiler:
     def route(self, route: s.Route, dialog: str | None) -> CompiledRoute:
         target = resolve_target(self.sc, route.go, dialog)
         assert target is not None, f"unlinked target {route.go!r}"
-        return CompiledRoute(target, route.notice, route.reply)
+        then = None
+        if route.then is not None and route.then != AGAIN and dialog is not None:
+            then = resolve_target(self.sc, route.then, dialog)
+        return CompiledRoute(target, route.notice, route.reply, then, route.then == AGAIN)
 
     def call(self, call: s.ActionCall, dialog: str | None) -> CompiledCall:
         spec = self.registry.get(call.call)
@@ -116,12 +128,16 @@ class _Compiler:
                     adapters[name] = TypeAdapter(annotation)
                 except Exception:
                     continue
-        return CompiledCall(
+        content = f"{dialog}|{call.model_dump_json()}".encode()
+        compiled = CompiledCall(
             spec=spec,
             args={k: compile_value(self.store, v) for k, v in call.args.items()},
             routes={o: self.route(r, dialog) for o, r in call.on.items()},
             adapters=adapters,
+            key=f"{dialog}:{hashlib.sha256(content).hexdigest()[:16]}",
         )
+        self.calls[compiled.key] = compiled
+        return compiled
 
     def when(self, source: str | None) -> Any:
         return predicate(compile_condition(self.store, source) if source else None)
@@ -209,7 +225,8 @@ class _Compiler:
             first = start_window(self.sc, did)
             order = [first] + [w for w in dialog.windows if w != first]
             windows = [self.window(did, wid, dialog.windows[wid]) for wid in order]
-            out.append(Dialog(*windows, name=state_group_name(self.sc.scenario, did)))
+            out.append(Dialog(*windows, name=state_group_name(self.sc.scenario, did),
+                              on_process_result=resume))
         return out
 
 

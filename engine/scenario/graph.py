@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from engine.scenario import schema as s
-from engine.scenario.targets import Target, menu_target, resolve_target
+from engine.scenario.targets import AGAIN, Target, menu_target, resolve_target
 from engine.scenario.walk import widgets_of, windows_of
 
 __all__ = ["Edge", "edges", "reachable_windows", "to_dot"]
@@ -39,6 +39,10 @@ def _call_edges(call: s.ActionCall | None, scenario: s.Scenario, source: Node,
         node = _node(resolve_target(scenario, route.go, dialog))
         if node:
             yield Edge(source, node, f"{via}:{outcome}")
+        if route.then and route.then != AGAIN and dialog is not None:  # once that dialog is done
+            then = _node(resolve_target(scenario, route.then, dialog))
+            if then:
+                yield Edge(source, then, f"{via}:{outcome}:then")
 
 
 def edges(scenario: s.Scenario) -> Iterator[Edge]:

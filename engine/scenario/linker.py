@@ -19,6 +19,7 @@ from pydantic import TypeAdapter, ValidationError
 from engine.actions import ActionRegistry, ActionSpec
 from engine.diagnostics import Diagnostic, Diagnostics, did_you_mean
 from engine.scenario import schema as s
+from engine.scenario.continuations import check_continuation
 from engine.scenario.expressions import ExpressionChecker
 from engine.scenario.loader import LoadedYaml
 from engine.scenario.targets import ID_PATTERN, KEYWORDS, all_targets, resolve_target
@@ -119,7 +120,7 @@ class _Linker:
 
     def check_target(self, target: str, dialog: str | None, path: YamlPath) -> None:
         if resolve_target(self.sc, target, dialog) is None:
-            if dialog is None and target in ("back", "done"):
+            if dialog is None and target in ("back", "done", "cancel"):
                 self.err(path, "unknown-target", f"'{target}' only makes sense inside a dialog")
                 return
             qualified = [f"{d}.{target}" for d, spec in self.sc.dialogs.items()
@@ -134,6 +135,7 @@ class _Linker:
             self.need_label(route.notice, (*path, "notice"))
         if route.reply:
             self.need_template(route.reply, (*path, "reply"))
+        check_continuation(self, route, dialog, path)
 
     # ------------------------------------------------------------------ stages
 

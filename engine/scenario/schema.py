@@ -74,13 +74,17 @@ class Route(Model):
 
     ``go`` is a target: a window of the same dialog, ``dialog`` or ``dialog.window``, or one of
     ``stay`` (re-render), ``back`` (the previous window), ``menu`` (the scenario's menu, stack
-    reset), ``done`` (close this dialog). ``notice`` is a label shown as a toast (button clicks)
-    or a short message (inputs, handlers); ``reply`` is a message template sent to the chat.
+    reset), ``done`` (this dialog finished its job: close it), ``cancel`` (close it without
+    finishing). ``notice`` is a label shown as a toast (button clicks) or a short message
+    (inputs, handlers); ``reply`` is a message template sent to the chat. ``then`` (with a ``go``
+    that starts another dialog): where this dialog goes on once that one finishes (``done``) —
+    a target, or ``again`` to run the same action again with the same input.
     """
 
     go: str = "stay"
     notice: str | None = None
     reply: str | None = None
+    then: str | None = None
 
     @model_validator(mode="before")
     @classmethod

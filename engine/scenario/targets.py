@@ -2,7 +2,8 @@
 
 A target is a window of the same dialog (``cart``), a dialog (``checkout``: its start window), a
 window of another dialog (``checkout.confirm``), or a keyword: ``stay``, ``back``, ``menu``,
-``done``.
+``done`` (the dialog finished: a continuation of its caller is taken), ``cancel`` (closed
+without finishing). A route's continuation (``then:``) is a target or ``again``.
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from typing import Literal
 
 from engine.scenario.schema import Scenario
 
-__all__ = ["ID_PATTERN", "KEYWORDS", "Target", "all_targets", "resolve_target", "start_window"]
+__all__ = ["AGAIN", "ID_PATTERN", "KEYWORDS", "Target", "all_targets", "resolve_target",
+           "start_window"]
 
-KEYWORDS = ("stay", "back", "menu", "done")
+KEYWORDS = ("stay", "back", "menu", "done", "cancel")
+#: ``then: again``: run the action whose outcome started the sub-dialog once more
+AGAIN = "again"
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
 
-TargetKind = Literal["window", "stay", "back", "menu", "done"]
+TargetKind = Literal["window", "stay", "back", "menu", "done", "cancel"]
 
 
 @dataclass(frozen=True)

@@ -107,8 +107,31 @@ async def test_an_unknown_customer_is_asked_for_the_phone_first(play: Playground
     assert "нам нужен ваш номер телефона" in bob.last.text
     assert "📱 Поделиться номером" in bob.reply_buttons()
     await bob.share_contact("998935550011")
+    assert "Спасибо! Мы вас зарегистрировали" in bob.texts()
+    assert "Куда доставить?" in bob.last.text, "checkout goes on without a second click"
+    assert "📍 Отправить геопозицию" in bob.reply_buttons()
+
+
+async def test_checkout_from_the_cart_goes_on_after_the_phone_is_shared(play: Playground,
+                                                                        regos: Regos) -> None:
+    bob = await start(play, "Bob")
+    await fill_cart(bob, goods(regos, 1))
+    await bob.click("🛒 Корзина")
     await bob.click("✅ Оформить заказ")
+    await bob.share_contact("998935550011")
     assert "Куда доставить?" in bob.last.text
+
+
+async def test_cancelling_the_phone_request_does_not_go_on_to_checkout(play: Playground,
+                                                                       regos: Regos) -> None:
+    bob = await start(play, "Bob")
+    await fill_cart(bob, goods(regos, 1))
+    await bob.click("🛒 Корзина")
+    await bob.click("✅ Оформить заказ")
+    await bob.press("✖️ Отмена")
+    assert "Куда доставить?" not in bob.last.text
+    assert "Корзина" in bob.last.text, "back on the cart, as it was"
+    assert regos.emu.calls_of("RetailCustomer/Add") == []
 
 
 @pytest.mark.parametrize(("now", "open_"), [
