@@ -226,14 +226,17 @@ async def test_files_of_a_session_go_to_a_fresh_temporary_folder_by_default(
     shutil.rmtree(folder)
 
 
-def test_the_command_line_shell_with_piped_input() -> None:
+def test_the_command_line_shell_with_piped_input(tmp_path: Path) -> None:
     env = {**os.environ, "SHELL_LANG": "en"}
     env.pop("REDIS_URL", None)
+    files = tmp_path / "bot files"
     done = subprocess.run(
-        [sys.executable, "-m", "engine", "shell", "scenarios/demo.yaml"],
+        [sys.executable, "-m", "engine", "shell", "scenarios/demo.yaml", "--files", str(files)],
         input="/start\n1\n:quit\n", capture_output=True, text=True, timeout=60, cwd=ROOT,
         env=env, check=False,
     )
     assert done.returncode == 0, done.stderr
     assert "Hello, Alice!" in done.stdout
     assert "Pick a drink (6 on the menu):" in done.stdout
+    assert f"Photos and documents the bot sends are saved in {files}\n" in done.stdout
+    assert files.is_dir()
