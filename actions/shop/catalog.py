@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from actions.regos.errors import RegosError, RegosRateLimited
+from actions.shop.cart_store import plain
 from actions.shop.services import shop_of
 from engine.actions import ActionContext, Result, action
 
@@ -93,7 +94,7 @@ async def item(ctx: ActionContext, *, item_id: int) -> Result:
     except RegosError as exc:
         return Result.ok(item=None, in_cart=None, error=error_code(exc))
     line = (await shop.carts(ctx.settings).get(ctx.chat.id)).line(item_id)
-    return Result.ok(item=found, in_cart=str(line.qty) if line else None,
+    return Result.ok(item=found, in_cart=plain(line.qty) if line else None,
                      error=None if found else "gone")
 
 

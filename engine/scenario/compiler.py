@@ -41,7 +41,14 @@ from engine.scenario.walk import widgets_of
 from engine.templates import TemplateStore
 from engine.widgets.inputs import InputRule, build_input, wrong_kind_input
 from engine.widgets.keyboard import ActionButton, ItemList, Pager
-from engine.widgets.text import ItemLabel, LabelText, TemplateMedia, TemplateText, predicate
+from engine.widgets.text import (
+    CounterLabel,
+    ItemLabel,
+    LabelText,
+    TemplateMedia,
+    TemplateText,
+    predicate,
+)
 
 __all__ = ["compile_scenario", "state_group_name"]
 
@@ -183,7 +190,7 @@ class _Compiler:
             assert widget.id is not None
             return EngineCounter(
                 widget.id, plus=LabelText("counter.plus"), minus=LabelText("counter.minus"),
-                text=LabelText("counter.value"), min_value=widget.min,
+                text=CounterLabel("counter.value"), min_value=widget.min,
                 max_value=widget.max if widget.max is not None else 999999,
                 default=widget.default, when=when,
             )

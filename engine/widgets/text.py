@@ -16,7 +16,15 @@ from engine.errors import TemplateError
 from engine.runtime.flow import locale_of, runtime_of
 from engine.scenario.expressions import Evaluator
 
-__all__ = ["BYTES_SCHEME", "ItemLabel", "LabelText", "TemplateMedia", "TemplateText", "predicate"]
+__all__ = [
+    "BYTES_SCHEME",
+    "CounterLabel",
+    "ItemLabel",
+    "LabelText",
+    "TemplateMedia",
+    "TemplateText",
+    "predicate",
+]
 
 BYTES_SCHEME = "engine-bytes:"
 
@@ -69,6 +77,18 @@ class ItemLabel(Text):
 
     async def _render_text(self, data: dict[str, Any], manager: DialogManager) -> str:
         scope = {**data.get("data", {}), "item": data.get("item")}
+        return runtime_of(manager).label(self.key, locale_of(manager), scope)
+
+
+class CounterLabel(Text):
+    """A counter's value label: the window's data plus ``value`` (``{{ value|int }} {{ item.unit }}``)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.key = key
+
+    async def _render_text(self, data: dict[str, Any], manager: DialogManager) -> str:
+        scope = {**data.get("data", {}), "value": data.get("value")}
         return runtime_of(manager).label(self.key, locale_of(manager), scope)
 
 
