@@ -1,4 +1,10 @@
-"""``python -m engine check|run|shell|graph`` — the command-line interface of design.md."""
+"""``python -m engine check|run|shell|graph`` — the command-line interface of design.md.
+
+A command that fails ends with one line on stderr (:func:`failure`): what failed and, from the
+error's ``hint``, what to do; the exit code is 2 for configuration errors and 1 otherwise. Secrets
+(the bot token, keys, passwords: :mod:`engine.masking`) are masked there and in every log line;
+``-v`` adds the traceback to the log.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +17,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from engine.diagnostics import Diagnostic, Severity, render_json, render_text
-from engine.errors import ConfigError, ScenarioError
+from engine.errors import ConfigError, EngineError, ScenarioError, StartupError
+from engine.masking import SECRETS, install_log_masking, mask
 
-__all__ = ["main"]
+__all__ = ["failure", "main"]
+
+log = logging.getLogger("engine.cli")
 
 
 def _scenario_files(paths: Sequence[str]) -> list[Path]:
@@ -121,6 +130,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def failure(exc: Exception) -> tuple[str, int]:
+    """What a command that raised ``exc`` prints last (secrets masked), and its exit code.
+
+    Scenario errors are the linter's diagnostics, one per line; anything else is one line:
+    ``configuration error: …`` (exit 2), ``cannot start: …`` or ``error: …`` (the engine's
+    errors), ``unexpected error: …`` (a bug: ``-v`` logs its traceback), then the error's hint.
+    """
+    if isinstance(exc, ScenarioError):
+        return mask(render_text(exc.diagnostics)), 1
+    if isinstance(exc, ConfigError):
+        prefix, code = "configuration error", 2
+    elif isinstance(exc, StartupError):
+        prefix, code = "cannot start", 1
+    elif isinstance(exc, EngineError):
+        prefix, code = "error", 1
+    else:
+        prefix, code = f"unexpected error ({type(exc).__name__})", 1
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    hint = getattr(exc, "hint", "") if isinstance(exc, EngineError) else \
+        "run again with -v for the details"
+    line = f"{prefix}: {text}" + (f" — {hint}" if hint else "")
+    return mask(line), code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -129,13 +162,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     # httpx logs full request URLs at INFO, and some APIs put credentials in the URL
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    SECRETS.add_environ(os.environ)
+    install_log_masking()
     try:
         return int(args.func(args))
-    except ScenarioError as exc:
-        print(render_text(exc.diagnostics), file=sys.stderr)
-        return 1
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        log.debug("%s failed", args.command, exc_info=exc)
+        line, code = failure(exc)
+        print(line, file=sys.stderr)
+        return code

@@ -3,6 +3,7 @@
     EngineError
     ├── ScenarioError        a scenario (YAML, templates, action wiring) is wrong; carries diagnostics
     ├── ConfigError          the environment or a setting is missing or malformed at start-up
+    ├── StartupError         the bot cannot start: a service it needs refused or did not answer
     ├── TemplateError        a template failed to render at run time (a bug the linter could not see)
     └── FlowError            something went wrong while a user was clicking through a scenario
         ├── ActionError      an action failed; its ``user_message`` label (if any) is shown to the user
@@ -13,7 +14,8 @@
 
 User mistakes in scenarios are never reported as tracebacks: loading, schema validation and
 linking collect :class:`~engine.diagnostics.Diagnostic` values and raise one ``ScenarioError``
-carrying all of them.
+carrying all of them. Every error may carry a ``hint`` (what to do about it): the command line
+ends a failed start with one line, the message followed by the hint (:mod:`engine.cli`).
 """
 
 from __future__ import annotations
@@ -33,12 +35,18 @@ __all__ = [
     "ScenarioError",
     "ServiceUnavailable",
     "StaleEventError",
+    "StartupError",
     "TemplateError",
 ]
 
 
 class EngineError(Exception):
-    """The root of every error the engine raises on purpose."""
+    """The root of every error the engine raises on purpose.
+
+    ``hint`` says what to do about it (``"check BOT_TOKEN"``); empty when the message says it.
+    """
+
+    hint: str = ""
 
 
 class ScenarioError(EngineError):
@@ -52,6 +60,15 @@ class ScenarioError(EngineError):
 
 class ConfigError(EngineError):
     """A required environment variable or setting is missing or cannot be parsed."""
+
+
+class StartupError(EngineError):
+    """The bot cannot start: Telegram, or a service an action package needs, refused or did not
+    answer (within the start-up retry time, for failures worth trying again)."""
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 class TemplateError(EngineError):
@@ -75,7 +92,15 @@ class ActionError(FlowError):
 
 
 class ServiceUnavailable(ActionError):
-    """A backing service did not answer in time or refused the request."""
+    """A backing service did not answer in time or refused the request.
+
+    ``service`` names it for operators (``"REGOS"``); ``transient`` is true when trying again
+    later may succeed (no answer, overloaded) and false for a refusal (no access, bad request):
+    start-up retries transient failures only.
+    """
+
+    service: str = ""
+    transient: bool = True
 
 
 class StaleEventError(FlowError):

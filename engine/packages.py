@@ -31,10 +31,12 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 
 from engine.actions import Services
-from engine.errors import ConfigError, EngineError
+from engine.errors import ConfigError, EngineError, ServiceUnavailable, StartupError
+from engine.masking import SECRETS
 from engine.runtime.storage import KeyValueStore
 from engine.scenario.schema import SettingSpec
 from engine.settings import Settings, resolve_settings
+from engine.startup import StartupRetry
 
 __all__ = ["HOOK_NAME", "LiveSettings", "PackageContext", "SandboxWorld", "SettingsSource",
            "start_packages"]
@@ -100,6 +102,7 @@ class PackageContext:
         env = dict(self.environ)
         env.update(values)
         self.environ = env
+        SECRETS.add_environ(values)
 
 
 class LiveSettings:
@@ -144,6 +147,8 @@ async def _fetch_all(sources: list[SettingsSource]) -> list[dict[str, str]]:
     for source in sources:
         try:
             found.append(dict(await source.fetch()))
+        except ServiceUnavailable:
+            raise  # tried again when transient; reported by start_packages
         except EngineError as exc:
             raise ConfigError(f"cannot read settings from {source.name}: {exc}") from exc
         except Exception as exc:
@@ -151,20 +156,40 @@ async def _fetch_all(sources: list[SettingsSource]) -> list[dict[str, str]]:
     return found
 
 
-async def start_packages(
-    scenario_id: str, packages: Mapping[str, str], specs: Mapping[str, SettingSpec],
-    pkg: PackageContext, *, refresh_ttl: float = 60,
-) -> LiveSettings:
-    """Run every package hook, then resolve settings and run the packages' checks."""
-    for dotted in dict.fromkeys(packages.values()):
-        module = importlib.import_module(dotted)
-        hook: Any = getattr(module, HOOK_NAME, None)
-        if hook is not None:
-            await hook(pkg)
+def _service(exc: BaseException) -> str:
+    return getattr(exc, "service", "") or "a service"
+
+
+async def _resolve(specs: Mapping[str, SettingSpec], pkg: PackageContext) -> Settings:
     raw = await _fetch_all(pkg.settings_sources)
     settings = resolve_settings(specs, pkg.environ, raw)
+    SECRETS.add(*(settings.get(name) for name, spec in specs.items() if spec.secret))
     for check in pkg.checks:
         await check(settings)
+    return settings
+
+
+async def start_packages(
+    scenario_id: str, packages: Mapping[str, str], specs: Mapping[str, SettingSpec],
+    pkg: PackageContext, *, refresh_ttl: float = 60, retry: StartupRetry | None = None,
+) -> LiveSettings:
+    """Run every package hook, then resolve settings and run the packages' checks.
+
+    A service that does not answer while settings are read and checked is tried again for
+    ``retry``'s time (none by default); a service's refusal, or no answer in that time, is a
+    :class:`~engine.errors.StartupError` naming the service, with its hint.
+    """
+    try:
+        for dotted in dict.fromkeys(packages.values()):
+            module = importlib.import_module(dotted)
+            hook: Any = getattr(module, HOOK_NAME, None)
+            if hook is not None:
+                await hook(pkg)
+        settings = await (retry or StartupRetry.none()).run(
+            _service, lambda: _resolve(specs, pkg))
+    except ServiceUnavailable as exc:
+        raise StartupError(f"{_service(exc)} refused a start-up call: {exc}",
+                           hint=exc.hint) from exc
     live = LiveSettings(specs, pkg.environ, pkg.settings_sources, settings, ttl=refresh_ttl)
     log.debug("scenario %s: %d settings source(s)", scenario_id, len(pkg.settings_sources))
     return live

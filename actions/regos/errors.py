@@ -11,7 +11,8 @@
         └── RegosApiError          any other ErrorResult, or a success payload of the wrong shape
 
 Every message names the method (``Controller/Method``), never the URL: the integration key is
-part of the URL and is a credential.
+part of the URL and is a credential. Each class has a ``hint`` for operators (what to check when
+it stops the bot's start) and says whether it is ``transient`` (worth trying again).
 """
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ class RegosError(ServiceUnavailable):
     """A REGOS call failed; ``user_message`` is a label the scenario shows to the user."""
 
     label = "regos.rejected"
+    service = "REGOS"
+    transient = False
+    hint = ("REGOS refused the request: check the integration's settings and rights in REGOS "
+            "(REGOS_CONNECTED_INTEGRATION_ID)")
 
     def __init__(self, message: str, *, method: str = "", code: int | None = None,
                  description: str = "", user_message: str | None = None) -> None:
@@ -68,12 +73,14 @@ class RegosTransportError(RegosError):
     """
 
     label = "regos.unavailable"
+    hint = "check REGOS_API_URL and the network (REGOS may be down), then start again"
 
     def __init__(self, message: str, *, method: str = "", status: int | None = None,
                  outcome_unknown: bool = True, user_message: str | None = None) -> None:
         super().__init__(message, method=method, user_message=user_message)
         self.status = status
         self.outcome_unknown = outcome_unknown
+        self.transient = status is None or status >= 500  # a 4xx answer repeats itself
 
 
 class RegosTimeout(RegosTransportError):
@@ -85,6 +92,8 @@ class RegosRateLimited(RegosError):
     """REGOS refused the request before processing it (ErrorResult 8213 or HTTP 429)."""
 
     label = "regos.busy"
+    transient = True
+    hint = "REGOS asks to slow down: start again in a minute"
 
     def __init__(self, message: str, *, method: str = "", code: int | None = None,
                  description: str = "", retry_after: float | None = None) -> None:
@@ -105,6 +114,8 @@ class RegosAccessError(RegosError):
     """The integration may not do this (ErrorResult 9006 / 1096, HTTP 401 / 403)."""
 
     label = "regos.access"
+    hint = ("check REGOS_INTEGRATION_KEY and REGOS_CONNECTED_INTEGRATION_ID: the integration "
+            "must be connected and allowed this method")
 
 
 class RegosApiError(RegosError):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from actions.regos.api import RegosApi
+from actions.regos.errors import RegosError
 from actions.shop.cart_store import CartStore
 from actions.shop.catalog_cache import CatalogCache
 from engine.actions import ActionContext
@@ -52,7 +53,14 @@ class Shop:
                             f"not {settings.get('IMAGE_SIZE')!r}")
         if problems:
             raise ConfigError("; ".join(problems))
-        self.telegram_field = await self.api.field_defined("RetailCustomer", TELEGRAM_FIELD)
+        try:
+            self.telegram_field = await self.api.field_defined("RetailCustomer", TELEGRAM_FIELD)
+        except RegosError as exc:  # an optional check: the bot works without the field
+            self.telegram_field = False
+            log.warning("could not check the REGOS customer field %s (%s): customers are linked "
+                        "to Telegram in this bot's storage only until the next start",
+                        TELEGRAM_FIELD, exc)
+            return
         if not self.telegram_field:
             log.warning("REGOS has no customer field %s: customers are linked to Telegram in "
                         "this bot's storage only (create the field 'telegram_id' for "

@@ -65,6 +65,8 @@ async def setup_package(pkg: PackageContext) -> None:
         _sandbox_desk(pkg)
     try:
         await upgrade_database(url)
+    except ValueError as exc:  # a URL of another back-end or driver, or no URL at all
+        raise ConfigError(f"DATABASE_URL: {exc}") from None
     except (SQLAlchemyError, OSError) as exc:
         raise ConfigError(f"cannot prepare the ticket database (DATABASE_URL): {exc}") from exc
     store = create_store(url, now=pkg.clock)

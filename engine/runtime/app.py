@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,9 +21,11 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import TelegramObject, Update
+from aiogram.utils.token import TokenValidationError
 from aiogram_dialog import setup_dialogs
 
 from engine.actions import Services
+from engine.errors import ConfigError
 from engine.packages import LiveSettings, PackageContext, SandboxWorld, start_packages
 from engine.runtime.commands import publish_commands
 from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime, utc_now
@@ -37,6 +40,7 @@ from engine.scenario import schema as s
 from engine.scenario.compiler import _Compiler
 from engine.scenario.pipeline import ScenarioBundle
 from engine.scenario.targets import resolve_target
+from engine.startup import StartupRetry
 
 __all__ = ["DEFAULT_API_URL", "BotApp", "build_app", "make_bot"]
 
@@ -100,12 +104,29 @@ class InFlight:
         return True
 
 
+def _api_base(api_url: str | None) -> str:
+    base = api_url or DEFAULT_API_URL
+    try:
+        url = urllib.parse.urlsplit(base)
+        ok = url.scheme in ("http", "https") and bool(url.hostname) and url.port != 0
+    except ValueError:  # e.g. a port that is not a number
+        ok = False
+    if not ok or any(c.isspace() for c in base):
+        raise ConfigError(f"TELEGRAM_API_URL must be the http(s) address of a Bot API server, "
+                          f"like {DEFAULT_API_URL}, not {base!r}")
+    return base
+
+
 def make_bot(token: str, api_url: str | None = None, session: BaseSession | None = None) -> Bot:
-    """A Bot talking to ``api_url`` (TELEGRAM_API_URL) or through ``session``."""
-    if session is None:
-        server = TelegramAPIServer.from_base(api_url or DEFAULT_API_URL)
-        session = AiohttpSession(api=server)
-    return Bot(token, session=session, default=DefaultBotProperties(parse_mode="HTML"))
+    """A Bot talking to ``api_url`` (TELEGRAM_API_URL) or through ``session``; a malformed
+    token or address is a :class:`ConfigError` (which never shows the token)."""
+    try:
+        if session is None:
+            session = AiohttpSession(api=TelegramAPIServer.from_base(_api_base(api_url)))
+        return Bot(token, session=session, default=DefaultBotProperties(parse_mode="HTML"))
+    except TokenValidationError:
+        raise ConfigError("BOT_TOKEN is malformed: it looks like 123456789:AAH... "
+                          "(copy it again from @BotFather)") from None
 
 
 class _LocaleMiddleware:
@@ -169,17 +190,18 @@ async def build_app(
     bundle: ScenarioBundle, bot: Bot, storage: StorageBundle, *,
     environ: Mapping[str, str], services: Services | None = None,
     clock: Callable[[], datetime] = utc_now, sandbox: bool = False,
-    world: SandboxWorld | None = None,
+    world: SandboxWorld | None = None, retry: StartupRetry | None = None,
 ) -> BotApp:
     """Run the action packages' start-up hooks, resolve settings, and compile the dispatcher.
 
     ``sandbox`` lets packages start local emulators of their external services (the terminal
-    chat and the playground); a start-up failure closes whatever the hooks had opened.
+    chat and the playground); ``retry`` gives services that do not answer yet time to come up
+    (none by default); a start-up failure closes whatever the hooks had opened.
     """
     stack = contextlib.AsyncExitStack()
     try:
         return await _build(bundle, bot, storage, environ, services or Services(), clock,
-                            sandbox, stack, world)
+                            sandbox, stack, world, retry)
     except BaseException:
         await stack.aclose()
         raise
@@ -188,13 +210,14 @@ async def build_app(
 async def _build(
     bundle: ScenarioBundle, bot: Bot, storage: StorageBundle, environ: Mapping[str, str],
     services: Services, clock: Callable[[], datetime], sandbox: bool,
-    stack: contextlib.AsyncExitStack, world: SandboxWorld | None,
+    stack: contextlib.AsyncExitStack, world: SandboxWorld | None, retry: StartupRetry | None,
 ) -> BotApp:
     scenario = bundle.scenario
     services.add(KeyValueStore, storage.kv)  # type: ignore[type-abstract]
     pkg = PackageContext(scenario.scenario, dict(environ), services, storage.kv, storage.redis,
                          sandbox, clock, stack, world=world if sandbox else None)
-    live = await start_packages(scenario.scenario, scenario.actions, scenario.settings, pkg)
+    live = await start_packages(scenario.scenario, scenario.actions, scenario.settings, pkg,
+                                retry=retry)
     settings = live.current
     bot_key = str(bot.id)
     index = SideMessageIndex(storage.kv, bot_key)
