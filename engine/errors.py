@@ -8,6 +8,7 @@
     └── FlowError            something went wrong while a user was clicking through a scenario
         ├── ActionError      an action failed; its ``user_message`` label (if any) is shown to the user
         │   └── ServiceUnavailable   a backing service (HTTP API, Redis, database) did not answer
+        │       └── StorageUnavailable   Redis, where dialog state lives, does not answer
         ├── StaleEventError  a button from an old message, or a state that no longer exists
         └── ArgumentError    a handler's argument (callback data, a command's text) does not
                              decode to its parameter's type: forged or mistyped input
@@ -36,6 +37,7 @@ __all__ = [
     "ServiceUnavailable",
     "StaleEventError",
     "StartupError",
+    "StorageUnavailable",
     "TemplateError",
 ]
 
@@ -101,6 +103,18 @@ class ServiceUnavailable(ActionError):
 
     service: str = ""
     transient: bool = True
+
+
+class StorageUnavailable(ServiceUnavailable):
+    """Redis, which holds the dialog state (and the update lock), does not answer: the update
+    cannot be handled now; the user is asked to try again in a minute (``engine.unavailable``)
+    and nothing stored is touched (:mod:`engine.runtime.storage`, :mod:`engine.runtime.errors`).
+    """
+
+    service = "Redis"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, user_message="engine.unavailable")
 
 
 class StaleEventError(FlowError):

@@ -3,21 +3,29 @@
 * a button from an old message, or a state that no longer exists: "this menu is outdated" and
   the menu, never an exception;
 * an :class:`ActionError`: its label (or the generic error label), the user stays where they were;
+* :class:`StorageUnavailable` (Redis, where dialog state lives, does not answer): "temporarily
+  unavailable, try again in a minute" (``engine.unavailable``), callbacks answered so they stop
+  spinning, nothing stored touched. aiogram reads the state before any handler runs, so this
+  error is met in middleware; it is answered by an outer middleware of the error observer, ahead
+  of aiogram-dialog's error middleware (which would read the dialog stack from the Redis that has
+  just failed). :mod:`engine.runtime.storage` logs the outage once, not once per update;
 * anything else: logged with its notes, and the generic error label.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from aiogram import Dispatcher, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import ExceptionTypeFilter
-from aiogram.types import CallbackQuery, ErrorEvent, Message
+from aiogram.types import CallbackQuery, ErrorEvent, Message, TelegramObject
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 
-from engine.errors import ActionError
+from engine.errors import ActionError, StorageUnavailable
 from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime
 from engine.runtime.flow import StateMap
 
@@ -27,7 +35,8 @@ log = logging.getLogger("engine.errors")
 
 
 def _locale(data: dict[str, Any], runtime: Runtime) -> str:
-    return cast(str, data.get(LOCALE_KEY, runtime.scenario.default_locale))
+    """The user's locale (an error met before the locale middleware ran works it out)."""
+    return cast(str, data.get(LOCALE_KEY) or runtime.locale_for(data.get("event_from_user")))
 
 
 def _addressed_to_bot(message: Message) -> bool:
@@ -80,7 +89,25 @@ async def on_unexpected(event: ErrorEvent, **data: Any) -> None:
         log.warning("could not tell the user about the error", exc_info=True)
 
 
+async def on_storage_outage(handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+                            event: TelegramObject, data: dict[str, Any]) -> Any:
+    """Outer middleware of the error observer: a :class:`StorageUnavailable` is answered here
+    and goes no further; every other error goes on to the handlers below."""
+    if not isinstance(event, ErrorEvent) or not isinstance(event.exception, StorageUnavailable):
+        return await handler(event, data)
+    runtime = cast(Runtime, data[RUNTIME_KEY])
+    label = event.exception.user_message or "engine.error"
+    key = label if runtime.store.has_label(label) else "engine.error"
+    log.debug("update %s not handled: %s", event.update.update_id, event.exception)
+    try:
+        await _tell(event, runtime.label(key, _locale(data, runtime), {}))
+    except TelegramAPIError as exc:  # blocked, or the callback was already answered
+        log.info("could not tell the user Redis is unavailable: %s", exc)
+    return None
+
+
 def setup_error_handlers(dp: Dispatcher) -> None:
+    dp.errors.outer_middleware(on_storage_outage)
     dp.errors.register(on_stale, ExceptionTypeFilter(UnknownIntent, OutdatedIntent, UnknownState))
     dp.errors.register(on_action_error, ExceptionTypeFilter(ActionError))
     dp.errors.register(on_unexpected)

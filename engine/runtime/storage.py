@@ -2,8 +2,13 @@
 
 Redis when ``REDIS_URL`` answers; process memory otherwise (with a warning). The memory FSM
 storage round-trips every value through JSON, so state that Redis could not hold fails in tests
-and in the terminal chat exactly as it would in production. :class:`FallbackKV` keeps working
-on process memory when Redis goes away mid-run and returns to Redis when it is back.
+and in the terminal chat exactly as it would in production.
+
+When Redis goes away mid-run: :class:`FallbackKV` keeps working on process memory; the dialog
+state and the update lock (which cannot be faked without losing what Redis holds) raise
+:class:`~engine.errors.StorageUnavailable`, which :mod:`engine.runtime.errors` answers with
+"try again in a minute". :class:`RedisHealth` logs one warning when Redis stops answering and one
+when it is back, whichever of them noticed; redis-py reconnects by itself.
 """
 
 from __future__ import annotations
@@ -11,20 +16,37 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.base import (
+    BaseEventIsolation,
+    BaseStorage,
+    DefaultKeyBuilder,
+    KeyBuilder,
+    StateType,
+    StorageKey,
+)
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.asyncio.lock import Lock
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import LockError, RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-__all__ = ["FallbackKV", "JsonMemoryStorage", "KeyValueStore", "MemoryKV", "RedisKV",
-           "StorageBundle", "create_storage"]
+from engine.errors import StorageUnavailable
+
+__all__ = ["FallbackKV", "GuardedRedisIsolation", "GuardedRedisStorage", "JsonMemoryStorage",
+           "KeyValueStore", "MemoryKV", "RedisHealth", "RedisKV", "StorageBundle",
+           "create_storage"]
 
 log = logging.getLogger("engine.storage")
+T = TypeVar("T")
+#: what "Redis does not answer" looks like (refused, reset, timed out, still loading its data)
+OUTAGE_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 class KeyValueStore(Protocol):
@@ -101,25 +123,55 @@ class RedisKV:
         return int(result[0])
 
 
+class RedisHealth:
+    """Whether Redis answered the last call made to it; one warning line when it stops
+    answering, one when it is back (shared by the key-value store and the dialog state)."""
+
+    def __init__(self) -> None:
+        self.down = False
+
+    def failed(self, exc: BaseException) -> None:
+        if not self.down:
+            log.warning("Redis is unavailable (%s): users are asked to try again in a minute, "
+                        "key-value data is kept in process memory until Redis is back", exc)
+        self.down = True
+
+    def answered(self) -> None:
+        if self.down:
+            log.warning("Redis is back")
+        self.down = False
+
+    async def call(self, operation: Awaitable[T]) -> T:
+        """Await a Redis operation; an outage becomes :class:`StorageUnavailable`."""
+        try:
+            result = await operation
+        except OUTAGE_ERRORS as exc:
+            self.failed(exc)
+            raise StorageUnavailable(f"Redis does not answer: {exc}") from exc
+        self.answered()
+        return result
+
+
 class FallbackKV:
     """Redis first; process memory while Redis is unreachable (warned once per outage)."""
 
-    def __init__(self, primary: RedisKV, fallback: MemoryKV | None = None) -> None:
+    def __init__(self, primary: RedisKV, fallback: MemoryKV | None = None,
+                 health: RedisHealth | None = None) -> None:
         self.primary = primary
         self.fallback = fallback or MemoryKV()
-        self.degraded = False
+        self.health = health or RedisHealth()
+
+    @property
+    def degraded(self) -> bool:
+        return self.health.down
 
     async def _call(self, name: str, *args: Any) -> Any:
         try:
             result = await getattr(self.primary, name)(*args)
         except (RedisError, OSError) as exc:
-            if not self.degraded:
-                log.warning("Redis unavailable (%s); using process memory", exc)
-            self.degraded = True
+            self.health.failed(exc)
             return await getattr(self.fallback, name)(*args)
-        if self.degraded:
-            log.warning("Redis is back")
-            self.degraded = False
+        self.health.answered()
         return result
 
     async def get(self, key: str) -> str | None:
@@ -148,6 +200,47 @@ class JsonMemoryStorage(MemoryStorage):
         return json.loads(json.dumps(await super().get_data(key)))  # type: ignore[no-any-return]
 
 
+class GuardedRedisStorage(RedisStorage):
+    """aiogram's RedisStorage whose outage is :class:`StorageUnavailable` (dialog state cannot
+    fall back to memory: a fresh empty state would overwrite the real one when Redis is back)."""
+
+    def __init__(self, redis: Redis, health: RedisHealth, **kwargs: Any) -> None:
+        super().__init__(redis, **kwargs)
+        self.health = health
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        await self.health.call(super().set_state(key, state))
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        return await self.health.call(super().get_state(key))
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        await self.health.call(super().set_data(key, data))
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        return await self.health.call(super().get_data(key))
+
+
+class GuardedRedisIsolation(RedisEventIsolation):
+    """aiogram's per-chat Redis lock whose outage (taking or releasing it) is
+    :class:`StorageUnavailable`; what the handler inside raises passes through untouched."""
+
+    def __init__(self, redis: Redis, health: RedisHealth, key_builder: KeyBuilder) -> None:
+        super().__init__(redis, key_builder=key_builder)
+        self.health = health
+
+    @asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
+        lock = self.redis.lock(name=self.key_builder.build(key, "lock"), **self.lock_kwargs,
+                               lock_class=Lock)
+        if not await self.health.call(lock.acquire()):
+            raise LockError("Unable to acquire lock within the time specified")
+        try:
+            yield None
+        finally:
+            await self.health.call(lock.release())
+
+
 @dataclass
 class StorageBundle:
     fsm: BaseStorage
@@ -171,11 +264,12 @@ async def create_storage(redis_url: str | None, *, state_ttl: int = 30 * 24 * 36
             await redis.aclose()
         else:
             builder = DefaultKeyBuilder(with_destiny=True, with_bot_id=True)
+            health = RedisHealth()
             return StorageBundle(
-                fsm=RedisStorage(redis, key_builder=builder, state_ttl=state_ttl,
-                                 data_ttl=state_ttl),
-                isolation=RedisEventIsolation(redis, key_builder=builder),
-                kv=FallbackKV(RedisKV(redis)),
+                fsm=GuardedRedisStorage(redis, health, key_builder=builder,
+                                        state_ttl=state_ttl, data_ttl=state_ttl),
+                isolation=GuardedRedisIsolation(redis, health, builder),
+                kv=FallbackKV(RedisKV(redis), health=health),
                 redis=redis,
             )
     else:
