@@ -51,12 +51,11 @@ async def run(users: int) -> None:
                 await user.click("➕ В корзину")
                 await user.click("🏠 Меню")
                 await user.click("✅ Оформить заказ")
-                await user.share_contact(f"99893{n:07d}")
-                await user.click("✅ Оформить заказ")
+                await user.share_contact(f"99893{n:07d}")  # checkout goes on by itself
                 await user.send_location(41.31, 69.24)
                 await user.click("Без комментария")
                 await user.click("✅ Подтвердить заказ")
-                updates += 13
+                updates += 12
             elapsed = time.perf_counter() - start
             assert play.rejected_calls() == []
             calls = len(emu.requests) - before

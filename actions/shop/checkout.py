@@ -2,10 +2,12 @@
 
 How an order is never created twice:
 
-* every checkout has one ``external_code``, made before the first attempt and kept (in the
-  key-value store) until an order with it exists; it is sent with ``DocOrderDelivery/AddFull``;
-* before sending, the order is looked up by that code: a retry after a timeout, a second
-  process, or a click after a crash finds the order instead of creating another;
+* every attempt sends an ``external_code`` with ``DocOrderDelivery/AddFull``, bound to the exact
+  lines sent (:mod:`actions.shop.attempt`) and kept until REGOS answered for sure;
+* while an attempt's outcome is unknown, the next one first looks its code up: a retry after a
+  timeout, a second process, or a click after a crash finds the order instead of creating
+  another — and shows it as REGOS holds it: the lines that were sent, REGOS's number and amount,
+  with whatever else the cart holds by now left in the cart. A changed cart gets a new code;
 * a lock per chat (longer than the longest AddFull call) serialises attempts across processes,
   on top of the engine's per-chat event isolation;
 * ``AddFull`` is a write and is never retried blindly: after a timeout or a transport error the
@@ -14,19 +16,20 @@ How an order is never created twice:
 * what happens after success (clearing the cart, messages) can fail without re-running AddFull.
 
 Prices and stock are re-read from REGOS right before ordering; any change is shown to the user,
-who confirms again. The cart is cleared only after REGOS confirmed the order.
+who confirms again. The ordered lines leave the cart only after REGOS confirmed the order.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from actions.regos.errors import RegosError, RegosRateLimited, RegosTransportError, RegosValidationError
+from actions.regos.models import Order
+from actions.shop import attempt
 from actions.shop.cart_store import Cart, plain
 from actions.shop.customer import current_customer
 from actions.shop.quote import requote
@@ -37,7 +40,6 @@ __all__ = ["begin", "is_open", "place", "prepare"]
 
 log = logging.getLogger("actions.shop.checkout")
 LOCK_SECONDS = 300
-CODE_TTL = 7 * 86400
 
 
 def is_open(now: datetime, settings: Any) -> bool:
@@ -89,18 +91,6 @@ async def begin(ctx: ActionContext) -> Result:
     return Result.ok(checkout={"total": plain(cart.total)})
 
 
-async def _code(shop: Shop, chat_id: int) -> str:
-    """This chat's checkout code: the same until an order with it exists."""
-    key = shop.key("checkout", chat_id)
-    code = await shop.kv.get(key)
-    if code:
-        return code
-    code = f"tg-{chat_id}-{uuid.uuid4().hex[:16]}"
-    if await shop.kv.set_nx(key, code, CODE_TTL):
-        return code
-    return await shop.kv.get(key) or code
-
-
 PREPARE = ("ok", "changed", "empty", "closed", "below_minimum", "need_phone")
 
 
@@ -119,7 +109,7 @@ async def prepare(ctx: ActionContext, *, location: dict[str, Any] | None = None,
         return refused
     quote = {
         "lines": [line.view() for line in cart.lines], "total": plain(cart.total),
-        "changes": changes, "code": await _code(shop, ctx.chat.id),
+        "changes": changes,
         "location": location, "note": (note or "").strip()[:500], "customer": customer,
     }
     return Result.of("changed" if changes else "ok", quote=quote)
@@ -131,7 +121,8 @@ def _same(cart: Cart, quote: dict[str, Any]) -> bool:
     return seen == [(line.item_id, line.qty, line.price) for line in cart.lines]
 
 
-def _document(ctx: ActionContext, quote: dict[str, Any], customer: dict[str, Any]) -> dict[str, Any]:
+def _document(ctx: ActionContext, quote: dict[str, Any], customer: dict[str, Any],
+              code: str) -> dict[str, Any]:
     settings = ctx.settings
     document: dict[str, Any] = {
         "date": int(ctx.now().timestamp()),
@@ -139,7 +130,7 @@ def _document(ctx: ActionContext, quote: dict[str, Any], customer: dict[str, Any
         "customer_id": int(customer["id"]),
         "stock_id": int(settings["STOCK_ID"]),
         "price_type_id": int(settings["PRICE_TYPE_ID"]),
-        "external_code": quote["code"],
+        "external_code": code,
     }
     if customer.get("phone"):
         document["phone"] = customer["phone"]
@@ -152,21 +143,28 @@ def _document(ctx: ActionContext, quote: dict[str, Any], customer: dict[str, Any
     return document
 
 
-async def _find(shop: Shop, code: str) -> int | None:
+async def _find(shop: Shop, code: str) -> Order | None:
     page = await shop.api.orders(external_code=code, limit=1)
-    match = next((o for o in page.items if o.external_code == code), None)
-    return match.id if match else None
+    return next((o for o in page.items if o.external_code == code), None)
 
 
-async def _done(ctx: ActionContext, shop: Shop, order_id: int, quote: dict[str, Any]) -> Result:
-    """The order exists: forget the checkout and the cart. Failures here are logged only."""
-    order = {"id": order_id, "total": quote["total"], "lines": quote["lines"]}
+async def _done(ctx: ActionContext, shop: Shop, order: Order,
+                lines: list[dict[str, Any]] | None) -> Result:
+    """The order exists: show it as REGOS holds it (its number and amount, the lines that were
+    sent), take those quantities out of the cart and forget the attempt. What the cart holds
+    beyond them stays there. Failures here are logged only: the order exists either way."""
+    carts = shop.carts(ctx.settings)
+    rest: list[dict[str, Any]] = []
     try:
-        await shop.carts(ctx.settings).clear(ctx.chat.id)
-        await shop.kv.delete(shop.key("checkout", ctx.chat.id))
+        left = attempt.remaining(await carts.get(ctx.chat.id), lines) if lines is not None \
+            else await carts.get(ctx.chat.id)
+        await carts.save(ctx.chat.id, left)
+        rest = [line.view() for line in left.lines] if lines is not None else []
+        await attempt.forget(shop, ctx.chat.id)
     except Exception:
-        log.exception("order %s was created but the cart could not be cleared", order_id)
-    return Result.ok(order=order)
+        log.exception("order %s was created but the cart could not be updated", order.id)
+    return Result.ok(order={"id": order.id, "code": order.code or None, "total": str(order.amount),
+                            "lines": lines or [], "rest": rest})
 
 
 PLACE = ("ok", "changed", "empty", "closed", "below_minimum", "need_phone", "in_progress",
@@ -176,11 +174,11 @@ PLACE = ("ok", "changed", "empty", "closed", "below_minimum", "need_phone", "in_
 @action(outcomes=PLACE, provides=("order", "quote", "checkout", "failure"))
 async def place(ctx: ActionContext, *, quote: dict[str, Any] | None = None) -> Result:
     """Create the order in REGOS, at most once per checkout."""
-    if not quote or not quote.get("code"):
+    if not quote or not quote.get("lines"):
         return Result.of("empty")
     shop = shop_of(ctx)
     lock = shop.key("lock", ctx.chat.id)
-    if not await shop.kv.set_nx(lock, quote["code"], LOCK_SECONDS):
+    if not await shop.kv.set_nx(lock, "1", LOCK_SECONDS):
         return Result.of("in_progress")
     try:
         return await _place(ctx, shop, quote)
@@ -189,11 +187,18 @@ async def place(ctx: ActionContext, *, quote: dict[str, Any] | None = None) -> R
 
 
 async def _place(ctx: ActionContext, shop: Shop, quote: dict[str, Any]) -> Result:
-    code = str(quote["code"])
-    existing = await _find(shop, code)
-    if existing is not None:
-        log.info("checkout %s already has order %s", code, existing)
-        return await _done(ctx, shop, existing, quote)
+    earlier = await attempt.load(shop, ctx.chat.id)
+    if earlier is not None:  # an attempt whose outcome is unknown: does REGOS hold it?
+        try:
+            existing = await _find(shop, earlier.code)
+        except RegosRateLimited:
+            return Result.of("busy")
+        except RegosError as exc:
+            log.warning("checkout %s cannot be looked up (%s)", earlier.code, exc)
+            return Result.of("unknown")
+        if existing is not None:
+            log.info("checkout %s already has order %s", earlier.code, existing.id)
+            return await _done(ctx, shop, existing, earlier.lines)
     customer = await current_customer(ctx)
     if customer is None:
         return Result.of("need_phone")
@@ -206,11 +211,17 @@ async def _place(ctx: ActionContext, shop: Shop, quote: dict[str, Any]) -> Resul
         fresh = {**quote, "lines": [line.view() for line in cart.lines],
                  "total": plain(cart.total), "changes": changes}
         return Result.of("changed", quote=fresh)
+    lines = [line.view() for line in cart.lines]
+    # the same lines retry under the same code; a changed cart is a new checkout
+    code = earlier.code if earlier is not None and attempt.same_lines(cart, earlier.lines) \
+        else attempt.new_code(ctx.chat.id)
+    await attempt.save(shop, ctx.chat.id, attempt.Attempt(code, lines))
     operations = [{"item_id": line.item_id, "quantity": line.qty, "price": line.price}
                   for line in cart.lines]
     try:
-        order_id = await shop.api.add_order(_document(ctx, quote, customer), operations)
-    except RegosRateLimited:
+        order_id = await shop.api.add_order(_document(ctx, quote, customer, code), operations)
+    except RegosRateLimited:  # refused before anything was processed
+        await attempt.forget(shop, ctx.chat.id)
         return Result.of("busy")
     except RegosTransportError as exc:  # timeouts included: the order may or may not exist
         log.warning("AddFull for %s ended without an answer (%s); looking it up", code, exc)
@@ -220,10 +231,18 @@ async def _place(ctx: ActionContext, shop: Shop, quote: dict[str, Any]) -> Resul
             found = None
         if found is None:
             return Result.of("unknown")
-        return await _done(ctx, shop, found, quote)
+        return await _done(ctx, shop, found, lines)
     except RegosError as exc:
+        await attempt.forget(shop, ctx.chat.id)
         field = exc.field if isinstance(exc, RegosValidationError) else None
         log.warning("REGOS refused order %s: %s", code, exc)
         return Result.of("rejected", failure={"code": exc.code, "field": field})
     log.info("order %s created for checkout %s", order_id, code)
-    return await _done(ctx, shop, order_id, quote)
+    try:  # its number as REGOS shows it (the same as in "my orders")
+        created = await _find(shop, code)
+    except RegosError:
+        created = None
+    if created is None:
+        created = Order(id=order_id, code="", date=0, amount=cart.total, status_name="",
+                        external_code=code, description=None)
+    return await _done(ctx, shop, created, lines)

@@ -10,7 +10,9 @@ from decimal import Decimal
 
 import pytest
 
+from actions.regos.emulator.faults import Fault
 from actions.regos.emulator.shop import ShopItem
+from engine.templates import format_money
 from engine.testing import Actor, Playground
 from tests.shop.conftest import NOON, ORDERS, Regos, identify, open_item, start
 
@@ -259,3 +261,75 @@ async def test_rate_limited_order_is_not_lost(play: Playground, regos: Regos, cu
     regos.emu.faults.clear()
     await customer.click("✅ Подтвердить заказ")
     assert len(placed(regos)) == 1
+
+
+def break_lookups_after_a_committed_timeout(regos: Regos) -> None:
+    """AddFull commits then times out, and every look-up right after it fails as well."""
+    take = regos.emu.faults.take
+
+    def take_and_break_lookups(method: str) -> Fault | None:
+        fault = take(method)
+        if fault is not None and fault.kind == "commit_then_timeout":
+            regos.emu.faults.fail_next("DocOrderDelivery/Get", "http502", times=3)
+        return fault
+
+    regos.emu.faults.take = take_and_break_lookups  # type: ignore[method-assign]
+
+
+async def test_an_order_found_after_the_cart_changed_is_shown_as_regos_holds_it(
+        play: Playground, regos: Regos, customer: Actor) -> None:
+    milk, buckwheat = goods(regos)
+    await fill_cart(customer, [milk])
+    await to_review(customer)
+    break_lookups_after_a_committed_timeout(regos)
+    regos.emu.faults.fail_next("DocOrderDelivery/AddFull", "commit_then_timeout")
+    await customer.click("✅ Подтвердить заказ")
+    assert play.calls("answerCallbackQuery")[-1].params.get("text", "").startswith(
+        "Магазин не ответил вовремя")
+    [first_id] = placed(regos)
+    first = regos.emu.shop.orders[first_id]
+    await customer.click("✏️ Изменить корзину")
+    await fill_cart(customer, [buckwheat], qty=3)
+    await to_review(customer)
+    assert buckwheat.name in customer.last.text
+    await customer.click("✅ Подтвердить заказ")
+    shown = customer.last.text
+    assert len(regos.emu.calls_of("DocOrderDelivery/AddFull")) == 1, "nothing is sent this time"
+    ordered, _, rest = shown.partition("остались в корзине")
+    assert f"Заказ №{first.code} оформлен" in ordered
+    assert milk.name in ordered
+    assert buckwheat.name not in ordered, "goods that were never ordered are not listed"
+    assert f"Сумма: {format_money(first.amount, 'ru', 'сум')}" in ordered
+    assert f"{buckwheat.name} — 3 шт" in rest
+    await customer.click("🏠 Меню")
+    await customer.click("🛒 Корзина")
+    assert [b for b in customer.buttons() if " — " in b] == [f"{buckwheat.name} — 3 шт"], \
+        "what REGOS does not hold stays in the cart"
+    await customer.click("✅ Оформить заказ")
+    await customer.send_location(LAT, LON)
+    await customer.click("Без комментария")
+    await customer.click("✅ Подтвердить заказ")
+    assert "оформлен" in customer.last.text
+    first_sent, second_sent = regos.emu.calls_of("DocOrderDelivery/AddFull")
+    assert second_sent["document"]["external_code"] != first_sent["document"]["external_code"], \
+        "a changed cart is a new checkout"
+    assert [(o["item_id"], o["quantity"]) for o in second_sent["operations"]] == [
+        (buckwheat.id, Decimal(3))]
+
+
+async def test_a_retry_of_an_unchanged_cart_after_an_unknown_outcome_finds_the_order(
+        play: Playground, regos: Regos, customer: Actor) -> None:
+    items = goods(regos)
+    await fill_cart(customer, items)
+    await to_review(customer)
+    break_lookups_after_a_committed_timeout(regos)
+    regos.emu.faults.fail_next("DocOrderDelivery/AddFull", "commit_then_timeout")
+    await customer.click("✅ Подтвердить заказ")
+    await customer.click("✅ Подтвердить заказ")
+    assert "оформлен" in customer.last.text
+    assert "остались в корзине" not in customer.last.text
+    assert len(regos.emu.calls_of("DocOrderDelivery/AddFull")) == 1
+    assert len(placed(regos)) == 1
+    await customer.click("🏠 Меню")
+    await customer.click("🛒 Корзина")
+    assert "Корзина пуста" in customer.last.text
