@@ -93,12 +93,12 @@ def cmd_shell(args: argparse.Namespace) -> int:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    from engine.scenario.graph import to_dot
+    from engine.scenario.graph import to_dot, write_graph
 
     bundle = _load_or_exit(args.scenario)
     dot = to_dot(bundle.scenario)  # type: ignore[attr-defined]
     if args.output:
-        Path(args.output).write_text(dot + "\n", encoding="utf-8")
+        write_graph(dot, Path(args.output))
     else:
         print(dot)
     return 0
@@ -123,9 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="save the photos and documents the bot sends here "
                             "(default: a new temporary folder, printed at the start)")
     shell.set_defaults(func=cmd_shell)
-    graph = sub.add_parser("graph", help="the flow as Graphviz DOT")
+    graph = sub.add_parser("graph", help="the flow as Graphviz DOT, or drawn by Graphviz")
     graph.add_argument("scenario")
-    graph.add_argument("-o", "--output")
+    graph.add_argument("-o", "--output", metavar="FILE",
+                       help="write here: .svg, .png and .pdf are drawn by Graphviz's 'dot', "
+                            "anything else (.dot, .gv) gets DOT text (default: DOT on stdout)")
     graph.set_defaults(func=cmd_graph)
     return parser
 

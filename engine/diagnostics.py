@@ -17,9 +17,10 @@ __all__ = [
     "Diagnostics",
     "Severity",
     "did_you_mean",
+    "mention",
     "render_json",
     "render_text",
-    "suggest",
+    "suggestions",
 ]
 
 
@@ -96,20 +97,48 @@ class Diagnostics:
         return iter(self.sorted())
 
 
-def suggest(word: str, candidates: Iterable[str]) -> str | None:
-    """The closest candidate to ``word``, if one is close enough to be a likely typo."""
-    pool = [c for c in candidates if isinstance(c, str)]
-    matches = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
-    if matches:
-        return matches[0]
-    lowered = {c.lower(): c for c in pool}
-    return lowered.get(word.lower())
+def _distance(a: str, b: str) -> int:
+    """Edits (insert, delete, replace, swap two neighbours) that turn ``a`` into ``b``."""
+    previous: list[int] = []
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        before, previous, row = previous, row, [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], before[j - 2] + 1)
+    return row[-1]
+
+
+def suggestions(word: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
+    """The candidates closest to ``word`` that are likely what was meant (a typo, another case),
+    all of them when several are equally close (``drinkx``: ``drink`` and ``drinks``), sorted;
+    none when ``word`` is itself a candidate or nothing is close enough."""
+    pool = sorted({c for c in candidates if isinstance(c, str)})
+    if word in pool:
+        return []
+    lowered = word.lower()
+    close = [c for c in pool
+             if difflib.SequenceMatcher(None, lowered, c.lower()).ratio() >= 0.6]
+    if not close:
+        return []
+    distances = {c: _distance(lowered, c.lower()) for c in close}
+    best = min(distances.values())
+    return [c for c in close if distances[c] == best][:limit]
+
+
+def mention(names: Sequence[str]) -> str:
+    """`` (did you mean 'x'?)``, `` (did you mean 'x' or 'y'?)``, or an empty string."""
+    if not names:
+        return ""
+    quoted = [f"'{n}'" for n in names]
+    listed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+    return f" (did you mean {listed}?)"
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` or an empty string."""
-    best = suggest(word, candidates)
-    return f" (did you mean '{best}'?)" if best and best != word else ""
+    """`` (did you mean 'x'?)`` (every equally close name listed) or an empty string."""
+    return mention(suggestions(word, candidates))
 
 
 def render_text(diagnostics: Sequence[Diagnostic]) -> str:

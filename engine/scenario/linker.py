@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from engine.actions import ActionRegistry, ActionSpec
-from engine.diagnostics import Diagnostic, Diagnostics, did_you_mean
+from engine.diagnostics import Diagnostic, Diagnostics, did_you_mean, mention
 from engine.scenario import schema as s
 from engine.scenario.continuations import check_continuation
 from engine.scenario.expressions import ExpressionChecker
@@ -125,7 +125,7 @@ class _Linker:
                 return
             qualified = [f"{d}.{target}" for d, spec in self.sc.dialogs.items()
                          if target in spec.windows]
-            hint = f" (did you mean '{qualified[0]}'?)" if qualified else did_you_mean(
+            hint = mention(qualified) if qualified else did_you_mean(
                 target, all_targets(self.sc, dialog))
             self.err(path, "unknown-target", f"unknown target '{target}'{hint}")
 
