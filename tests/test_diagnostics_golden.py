@@ -1,7 +1,8 @@
 """The golden corpus of ``python -m engine check``: one small broken scenario per mistake.
 
 Each ``tests/fixtures/bad/<case>.yaml`` holds one kind of mistake (a few hold several independent
-ones, to show that a single run reports them all, sorted by line); ``<case>.expected`` is the exact
+ones, to show that a single run reports them all, sorted by line: schema errors do not hide the
+link errors of the parts that validated); ``<case>.expected`` is the exact
 text ``python -m engine check tests/fixtures/bad/<case>.yaml`` must print on stdout when run from
 the repository root. The expected files are hand-written specifications, not recordings: every
 line was checked to point at the offending token and to say the right thing. There is no
@@ -106,6 +107,39 @@ def test_golden_lines_and_messages(case: str) -> None:
     assert _without_columns(_check(case)) == _without_columns(_expected(case))
 
 
+# --- the shipped demo, broken the way an author would break it -----------------------------------
+
+
+def _check_demo_variant(tmp_path: Path, old: str, new: str) -> tuple[str, list[str]]:
+    text = (ROOT / "scenarios" / "demo.yaml").read_text(encoding="utf-8")
+    assert old in text
+    variant = tmp_path / "demo.yaml"
+    variant.write_text(text.replace(old, new), encoding="utf-8")
+    bundle, diagnostics = load_bundle(variant, root=ROOT)
+    assert bundle is None
+    return text.replace(old, new), [d.format() for d in diagnostics]
+
+
+def test_demo_without_its_counter_fails_check(tmp_path: Path) -> None:
+    counter = "          - {type: counter, id: qty, min: 1, max: 9}\n"
+    text, found = _check_demo_variant(tmp_path, counter, "")
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "counters.qty" in t)
+    col = text.splitlines()[line - 1].index('"{{ counters.qty }}"') + 1
+    assert found == [
+        f"{tmp_path / 'demo.yaml'}:{line}:{col}: error[unknown-counter]: argument 'qty' reads "
+        "'counters.qty', but this window has no counter 'qty'\n"
+        "    hint: add '{type: counter, id: qty}' to this window's keyboard"]
+
+
+def test_demo_without_a_start_handler_fails_check(tmp_path: Path) -> None:
+    text, found = _check_demo_variant(tmp_path, "  - {command: start, go: menu}\n",
+                                      "  - {command: help, go: menu}\n")
+    line = text.splitlines().index("handlers:") + 1
+    assert len(found) == 1
+    assert found[0].startswith(f"{tmp_path / 'demo.yaml'}:{line}:1: error[missing-start]: "
+                               "no handler answers /start in a private chat")
+
+
 # --- the command line ----------------------------------------------------------------------------
 
 
@@ -115,6 +149,15 @@ def test_cli_prints_the_expected_lines() -> None:
     assert proc.returncode == 1
     assert proc.stdout == _expected("unknown_widget_type")
     assert proc.stderr == "1 scenario(s) checked: 1 error(s), 0 warning(s)\n"
+
+
+def test_cli_reports_schema_and_link_errors_in_one_run() -> None:
+    """A window the schema refuses does not hide an unknown action in another window."""
+    proc = _run(str(BAD / "schema_and_link_errors.yaml"))
+    assert proc.returncode == 1
+    found = re.findall(r"^(\S+):(\d+):(\d+): error\[([a-z-]+)\]", proc.stdout, re.MULTILINE)
+    assert (str(BAD / "schema_and_link_errors.yaml"), "30", "41", "invalid-value") in found
+    assert (str(BAD / "schema_and_link_errors.yaml"), "24", "21", "unknown-action") in found
 
 
 def test_cli_warnings_alone_exit_zero() -> None:

@@ -3,14 +3,20 @@
 Actions exist and are called with the arguments their signatures take; every outcome is routed
 and every route leads somewhere; templates and labels exist and use only variables the window
 can provide; ids are valid and unique; callback data fits Telegram's 64 bytes once aiogram-dialog
-adds its intent prefix; every window is reachable and none traps the user.
+adds its intent prefix; every window is reachable and none traps the user; ``counters.<id>`` and
+``pages.<id>`` name widgets of the window; a /start handler exists.
+
+After schema errors, the parts that validated are linked too (``broken``: the units the schema
+refused, see :mod:`engine.scenario.salvage`), so that one run reports every problem; conclusions
+about the whole scenario (reachability, a dialog that never finishes, /start) wait for it to be
+whole when they could depend on a refused unit.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +27,16 @@ from engine.diagnostics import Diagnostic, Diagnostics, did_you_mean, mention
 from engine.scenario import schema as s
 from engine.scenario.continuations import check_continuation
 from engine.scenario.expressions import ExpressionChecker
+from engine.scenario.link_handlers import (
+    CALLBACK_LIMIT,
+    ITEM_ID_BYTES,
+    check_handlers,
+    check_messages,
+    check_start,
+)
 from engine.scenario.loader import LoadedYaml
+from engine.scenario.references import check_reads, widget_ids
+from engine.scenario.salvage import is_under
 from engine.scenario.targets import ID_PATTERN, KEYWORDS, all_targets, resolve_target
 from engine.scenario.walk import YamlPath, action_calls, dialog_data_keys, widgets_of, windows_of
 from engine.settings import parse_setting
@@ -37,14 +52,13 @@ __all__ = [
     "link",
 ]
 
-CALLBACK_LIMIT = 64
 INTENT_PREFIX_BYTES = 8  # aiogram-dialog: a base-62 intent id (<= 7 chars) + the 0x1D separator
-ITEM_ID_BYTES = 20  # assumed upper bound of a list item's id (a signed 64-bit integer)
 RENDER_BUILTINS = frozenset(
     {"user", "chat", "locale", "settings", "now", "pages", "counters", "start"}
 )
 SYSTEM_LABELS = ("engine.outdated", "engine.error")
-_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
+#: warnings about the whole scenario, not drawn while parts of it were refused by the schema
+_WHOLE_SCENARIO = frozenset({"unreachable-window", "then-never-taken"})
 
 
 @dataclass
@@ -56,17 +70,25 @@ class LinkResult:
 class _Linker:
     def __init__(
         self, scenario: s.Scenario, loaded: LoadedYaml, registry: ActionRegistry,
-        store: TemplateStore,
+        store: TemplateStore, broken: frozenset[YamlPath] = frozenset(),
+        loose: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
         self.sc = scenario
+        self.broken = broken
+        self.loose = dict(loose or {})
         self.loaded = loaded
         self.registry = registry
         self.store = store
         self.out = Diagnostics()
         self.exprs = ExpressionChecker(store)
         self.provides = {n: registry.get(n).provides for n in registry.names()}  # type: ignore[union-attr]
-        self.dialog_keys = dialog_data_keys(scenario, self.provides)
+        self.dialog_keys = dialog_data_keys(scenario, self.provides) | self.loose.get(
+            "save_as", frozenset())
+        for call in self.loose.get("call", frozenset()):
+            self.dialog_keys.update(self.provides.get(call, ()))
         self.quiet = False
+        #: the current window's counter and pager ids (None outside windows)
+        self.widgets: dict[str, set[str]] | None = None
         self.failed_namespaces: set[str] = set()
 
     # ------------------------------------------------------------------ helpers
@@ -81,6 +103,8 @@ class _Linker:
         self.out.error(pos.file, pos.line, pos.col, code, message, hint)
 
     def warn(self, path: YamlPath, code: str, message: str, hint: str | None = None) -> None:
+        if self.broken and code in _WHOLE_SCENARIO:
+            return
         pos = self.loaded.positions.lookup(path)
         self.out.warning(pos.file, pos.line, pos.col, code, message, hint)
 
@@ -117,8 +141,11 @@ class _Linker:
             self.err(path, "expression", f"{what}: {problem}")
             return
         self.check_vars(used, available, path, what)
+        check_reads(self, source, path, what, expression=True)
 
     def check_target(self, target: str, dialog: str | None, path: YamlPath) -> None:
+        if ("dialogs", target.partition(".")[0]) in self.broken:
+            return  # a dialog the schema refused: its problems are reported already
         if resolve_target(self.sc, target, dialog) is None:
             if dialog is None and target in ("back", "done", "cancel"):
                 self.err(path, "unknown-target", f"'{target}' only makes sense inside a dialog")
@@ -156,12 +183,22 @@ class _Linker:
                          f"start window '{dialog.start}' is not a window of dialog '{did}'"
                          f"{did_you_mean(dialog.start, dialog.windows)}")
         for site in action_calls(self.sc):
+            if is_under(site.path, self.broken):
+                continue
+            window = self.sc.dialogs[site.dialog].windows[site.window] \
+                if site.dialog and site.window else None
+            self.widgets = widget_ids(window) if window else None
             self.check_call(site.call, site.path, site.dialog, site.role, site)
         for did, wid, window, wpath in windows_of(self.sc):
-            self.check_window(did, wid, window, wpath)
-        self.check_handlers()
-        self.check_messages()
-        self.check_reachability()
+            if not is_under(wpath, self.broken):
+                self.widgets = widget_ids(window)
+                self.check_window(did, wid, window, wpath)
+        self.widgets = None
+        check_handlers(self)
+        check_messages(self)
+        check_start(self)
+        if not self.broken:
+            self.check_reachability()
         return LinkResult(self.out.sorted(), self.provides)
 
     def check_ids(self) -> None:
@@ -193,7 +230,8 @@ class _Linker:
     def check_call(self, call: s.ActionCall, path: YamlPath, dialog: str | None, role: str,
                    site: Any) -> None:
         spec = self.registry.get(call.call)
-        if spec is None and call.call.partition(".")[0] in self.failed_namespaces:
+        if spec is None and (call.call.partition(".")[0] in self.failed_namespaces
+                             or ("actions",) in self.broken):
             return  # its package failed to import: reported once, at 'actions:'
         if spec is None:
             self.err((*path, "call"), "unknown-action", f"unknown action '{call.call}'"
@@ -273,6 +311,7 @@ class _Linker:
             self.err(path, "expression", f"{what}: {problem}")
             return
         self.check_vars(used, available, path, what)
+        check_reads(self, value, path, what, expression=False)
 
     def window_vars(self, window: s.WindowSpec) -> set[str] | None:
         """What the window's templates may use; None when its load action is unknown (reported
@@ -410,69 +449,6 @@ class _Linker:
                      "button leads anywhere", "add 'go: <target>' to the input or a button",
                      key=True)
 
-    def check_handlers(self) -> None:
-        for index, handler in enumerate(self.sc.handlers):
-            path: YamlPath = ("handlers", index)
-            if handler.command is not None and not _COMMAND.match(handler.command):
-                self.err((*path, "command"), "invalid-command",
-                         f"command '{handler.command}' must be 1-32 lowercase letters, digits "
-                         "or '_' (without '/')")
-            for key in ("text", "args"):
-                pattern = getattr(handler, key)
-                if pattern is not None:
-                    try:
-                        re.compile(pattern)
-                    except re.error as exc:
-                        self.err((*path, key), "invalid-regex", f"invalid regular expression: {exc}")
-            if handler.reply_to is not None and handler.reply_to not in self.sc.messages:
-                self.err((*path, "reply_to"), "unknown-message",
-                         f"unknown message '{handler.reply_to}'"
-                         f"{did_you_mean(handler.reply_to, self.sc.messages)}")
-            if handler.go is not None:
-                self.check_target(handler.go, None, (*path, "go"))
-            if handler.reply is not None:
-                self.need_template(handler.reply, (*path, "reply"))
-            if handler.go is None and handler.action is None and handler.reply is None:
-                self.err(path, "dead-handler", "a handler needs 'go', 'reply' or 'action'")
-            if handler.callback is not None and ":" in handler.callback:
-                self.err((*path, "callback"), "invalid-id", "a callback name cannot contain ':'")
-            if handler.fallback and handler.chat != "private":
-                self.warn((*path, "chat"), "group-fallback",
-                          "a fallback in a group answers every message members write",
-                          "managers' groups usually want ordinary chatter ignored")
-            for reason, label in handler.refuse.items():
-                if reason not in s.REFUSAL_REASONS:
-                    self.err((*path, "refuse", reason), "unknown-reason",
-                             f"unknown refusal reason '{reason}'"
-                             f"{did_you_mean(reason, s.REFUSAL_REASONS)}", key=True)
-                    continue
-                self.need_label(label, (*path, "refuse", reason))
-        for name in self.sc.jobs:
-            self.check_id(name, ("jobs", name), "job")
-
-    def check_messages(self) -> None:
-        callbacks = {h.callback for h in self.sc.handlers if h.callback}
-        for name, message in self.sc.messages.items():
-            mpath: YamlPath = ("messages", name)
-            self.need_template(message.text, (*mpath, "text"))
-            for r, row in enumerate(message.buttons):
-                for c, button in enumerate(row):
-                    bpath: YamlPath = (*mpath, "buttons", r, c)
-                    self.need_label(button.label, (*bpath, "label"))
-                    if button.callback is not None:
-                        if button.callback not in callbacks:
-                            self.err((*bpath, "callback"), "unknown-callback",
-                                     f"no handler takes callback '{button.callback}'"
-                                     f"{did_you_mean(button.callback, callbacks)}")
-                        size = len(button.callback.encode()) + sum(
-                            1 + (ITEM_ID_BYTES if "{{" in a else len(a.encode()))
-                            for a in button.args
-                        )
-                        if size > CALLBACK_LIMIT:
-                            self.err(bpath, "callback-too-long",
-                                     f"callback data can reach {size} bytes "
-                                     f"(limit {CALLBACK_LIMIT})")
-
     def check_reachability(self) -> None:
         from engine.scenario.graph import reachable_windows  # local: graph imports linker names
 
@@ -485,8 +461,11 @@ class _Linker:
 
 def link(
     scenario: s.Scenario, loaded: LoadedYaml, registry: ActionRegistry, store: TemplateStore,
-    *, failed_namespaces: Iterable[str] = (),
+    *, failed_namespaces: Iterable[str] = (), broken: frozenset[YamlPath] = frozenset(),
+    loose: Mapping[str, frozenset[str]] | None = None,
 ) -> LinkResult:
-    linker = _Linker(scenario, loaded, registry, store)
+    """Check every cross-reference; ``broken`` units (refused by the schema) are not checked
+    and ``loose`` holds what they named (:class:`engine.scenario.salvage.Salvaged`)."""
+    linker = _Linker(scenario, loaded, registry, store, broken, loose)
     linker.failed_namespaces = set(failed_namespaces)
     return linker.run()

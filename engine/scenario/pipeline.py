@@ -1,4 +1,8 @@
-"""load -> schema -> link, for one scenario file: the ``check`` command and start-up share it."""
+"""load -> schema -> link, for one scenario file: the ``check`` command and start-up share it.
+
+Schema errors do not end the run: the parts that validated are linked as well
+(:mod:`engine.scenario.salvage`), so one run reports every problem it can find.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from engine.diagnostics import Diagnostic, Diagnostics
 from engine.errors import EngineError
 from engine.scenario.linker import link
 from engine.scenario.loader import LoadedYaml, load_yaml_file
+from engine.scenario.salvage import Salvaged, salvage
 from engine.scenario.schema import Scenario
 from engine.scenario.validate import validate_scenario
 from engine.templates import TemplateStore
@@ -79,12 +84,17 @@ def load_bundle(path: Path, root: Path | None = None) -> tuple[ScenarioBundle | 
         return None, out.sorted()
     scenario, problems = validate_scenario(loaded)
     out.extend(problems)
+    partial: Salvaged | None = None
     if scenario is None:
-        return None, out.sorted()
+        partial = salvage(loaded.data)
+        if partial is None:
+            return None, out.sorted()
+        scenario = partial.scenario
     registry = ActionRegistry()
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
-    failed: set[str] = set()
+    failed = {str(unit[1]) for unit in partial.broken if unit[0] == "actions" and len(unit) == 2} \
+        if partial else set()
     for namespace, dotted in scenario.actions.items():
         try:
             registry.add_package(namespace, dotted)
@@ -113,7 +123,9 @@ def load_bundle(path: Path, root: Path | None = None) -> tuple[ScenarioBundle | 
         out.error(pos.file, pos.line, pos.col, "template-dir", str(exc))
         return None, _quiet_cascades(out.sorted())
     out.extend(problems)
-    linked = link(scenario, loaded, registry, store, failed_namespaces=failed)
+    linked = link(scenario, loaded, registry, store, failed_namespaces=failed,
+                  broken=partial.broken if partial else frozenset(),
+                  loose=partial.loose if partial else None)
     out.extend(linked.diagnostics)
     diagnostics = _quiet_cascades(out.sorted())
     if out.has_errors:

@@ -14,7 +14,7 @@ from engine.diagnostics import Diagnostic, Severity, did_you_mean
 from engine.scenario import schema
 from engine.scenario.loader import LoadedYaml
 
-__all__ = ["kind_of", "validate_scenario"]
+__all__ = ["data_path", "kind_of", "validate_scenario"]
 
 _KINDS: dict[type[BaseModel], str] = {
     schema.Scenario: "scenario",
@@ -147,6 +147,11 @@ def _walk(loc: tuple[int | str, ...]) -> tuple[tuple[int | str, ...], type[BaseM
                 next_current.append(args[0])
         current = next_current
     return tuple(path), owner, last_field
+
+
+def data_path(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """The path in the YAML data of a pydantic error location (union tags stripped)."""
+    return _walk(loc)[0]
 
 
 def path_is_key(containers: list[Any]) -> bool:

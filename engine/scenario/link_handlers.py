@@ -1,0 +1,119 @@
+"""Link checks outside dialogs: handlers, side messages, jobs, and the /start every bot answers.
+
+A private-chat bot is first reached by ``/start`` (Telegram's Start button sends it), so a
+scenario without a handler that answers it in a private chat is an error: the bot would never
+answer a new user. Units the schema refused (see :mod:`engine.scenario.salvage`) are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from engine.diagnostics import did_you_mean
+from engine.scenario import schema as s
+from engine.scenario.salvage import is_under
+from engine.scenario.walk import YamlPath
+
+if TYPE_CHECKING:
+    from engine.scenario.linker import _Linker
+
+__all__ = ["CALLBACK_LIMIT", "ITEM_ID_BYTES", "check_handlers", "check_messages", "check_start"]
+
+CALLBACK_LIMIT = 64
+ITEM_ID_BYTES = 20  # assumed upper bound of a list item's id (a signed 64-bit integer)
+_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
+
+
+def check_handlers(lk: _Linker) -> None:
+    for index, handler in enumerate(lk.sc.handlers):
+        path: YamlPath = ("handlers", index)
+        if is_under(path, lk.broken):
+            continue
+        if handler.command is not None and not _COMMAND.match(handler.command):
+            lk.err((*path, "command"), "invalid-command",
+                   f"command '{handler.command}' must be 1-32 lowercase letters, digits "
+                   "or '_' (without '/')")
+        for key in ("text", "args"):
+            pattern = getattr(handler, key)
+            if pattern is not None:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    lk.err((*path, key), "invalid-regex", f"invalid regular expression: {exc}")
+        if handler.reply_to is not None and handler.reply_to not in lk.sc.messages \
+                and ("messages",) not in lk.broken:
+            lk.err((*path, "reply_to"), "unknown-message",
+                   f"unknown message '{handler.reply_to}'"
+                   f"{did_you_mean(handler.reply_to, lk.sc.messages)}")
+        if handler.go is not None:
+            lk.check_target(handler.go, None, (*path, "go"))
+        if handler.reply is not None:
+            lk.need_template(handler.reply, (*path, "reply"))
+        if handler.go is None and handler.action is None and handler.reply is None:
+            lk.err(path, "dead-handler", "a handler needs 'go', 'reply' or 'action'")
+        if handler.callback is not None and ":" in handler.callback:
+            lk.err((*path, "callback"), "invalid-id", "a callback name cannot contain ':'")
+        if handler.fallback and handler.chat != "private":
+            lk.warn((*path, "chat"), "group-fallback",
+                    "a fallback in a group answers every message members write",
+                    "managers' groups usually want ordinary chatter ignored")
+        for reason, label in handler.refuse.items():
+            if reason not in s.REFUSAL_REASONS:
+                lk.err((*path, "refuse", reason), "unknown-reason",
+                       f"unknown refusal reason '{reason}'"
+                       f"{did_you_mean(reason, s.REFUSAL_REASONS)}", key=True)
+                continue
+            lk.need_label(label, (*path, "refuse", reason))
+    for name in lk.sc.jobs:
+        lk.check_id(name, ("jobs", name), "job")
+
+
+def check_messages(lk: _Linker) -> None:
+    callbacks = {h.callback for i, h in enumerate(lk.sc.handlers)
+                 if h.callback and not is_under(("handlers", i), lk.broken)}
+    callbacks |= lk.loose.get("callback", frozenset())
+    for name, message in lk.sc.messages.items():
+        mpath: YamlPath = ("messages", name)
+        if is_under(mpath, lk.broken):
+            continue
+        lk.need_template(message.text, (*mpath, "text"))
+        for r, row in enumerate(message.buttons):
+            for c, button in enumerate(row):
+                bpath: YamlPath = (*mpath, "buttons", r, c)
+                lk.need_label(button.label, (*bpath, "label"))
+                if button.callback is None:
+                    continue
+                if button.callback not in callbacks and ("handlers",) not in lk.broken:
+                    lk.err((*bpath, "callback"), "unknown-callback",
+                           f"no handler takes callback '{button.callback}'"
+                           f"{did_you_mean(button.callback, callbacks)}")
+                size = len(button.callback.encode()) + sum(
+                    1 + (ITEM_ID_BYTES if "{{" in a else len(a.encode())) for a in button.args
+                )
+                if size > CALLBACK_LIMIT:
+                    lk.err(bpath, "callback-too-long",
+                           f"callback data can reach {size} bytes (limit {CALLBACK_LIMIT})")
+
+
+def _answers_start(handler: s.HandlerSpec) -> bool:
+    """``/start`` in a private chat; a misspelt ``/Start`` has its own error already."""
+    command = (handler.command or "").lstrip("/").lower()
+    return command == "start" and handler.chat != "group"
+
+
+def check_start(lk: _Linker) -> None:
+    """A private-chat bot must answer /start (unless a refused handler may be the one)."""
+    if any(_answers_start(h) for h in lk.sc.handlers):
+        return
+    if any(unit[0] == "handlers" or unit[0] not in s.Scenario.model_fields
+           for unit in lk.broken):
+        return
+    message = "no handler answers /start in a private chat: the bot never answers a new user"
+    key = lk.loaded.positions.key(("handlers",))
+    if key is not None:
+        lk.out.error(key.file, key.line, key.col, "missing-start", message,
+                     "add '- {command: start, go: menu}' to 'handlers:'")
+    else:  # no handlers at all: the top of the file
+        lk.out.error(lk.loaded.file, 1, 1, "missing-start", message,
+                     "add 'handlers: [{command: start, go: menu}]'")
