@@ -30,6 +30,7 @@ from engine.packages import LiveSettings, PackageContext, SandboxWorld, start_pa
 from engine.runtime.commands import publish_commands
 from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime, utc_now
 from engine.runtime.errors import setup_error_handlers, stale_callback_router
+from engine.runtime.fitting import FitToLimits
 from engine.runtime.flow import CompiledCall, CompiledRoute, StateMap
 from engine.runtime.handlers import build_handlers
 from engine.runtime.jobs import CompiledJob, JobRunner
@@ -123,10 +124,12 @@ def make_bot(token: str, api_url: str | None = None, session: BaseSession | None
     try:
         if session is None:
             session = AiohttpSession(api=TelegramAPIServer.from_base(_api_base(api_url)))
-        return Bot(token, session=session, default=DefaultBotProperties(parse_mode="HTML"))
+        bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode="HTML"))
     except TokenValidationError:
         raise ConfigError("BOT_TOKEN is malformed: it looks like 123456789:AAH... "
                           "(copy it again from @BotFather)") from None
+    bot.session.middleware(FitToLimits())  # every text, caption and toast fits Telegram's limits
+    return bot
 
 
 class _LocaleMiddleware:
