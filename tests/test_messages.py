@@ -3,6 +3,7 @@ message no template wrote, and a rendering identical to what a message shows is 
 
 from __future__ import annotations
 
+import pytest
 from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -18,7 +19,11 @@ from engine.runtime.messages import EngineMessageManager, rendering_digest
 TOKEN = "123456:TEST-TOKEN"
 
 
-async def test_closing_the_last_dialog_takes_the_reply_keyboard_away_without_a_trace() -> None:
+@pytest.mark.parametrize("mode", [ShowMode.DELETE_AND_SEND, ShowMode.SEND])
+async def test_closing_the_last_dialog_takes_the_reply_keyboard_away_without_a_trace(
+        mode: ShowMode) -> None:
+    """aiogram-dialog asks for DELETE_AND_SEND after a reply keyboard in a private chat (the
+    window is deleted) and SEND otherwise (the window stays)."""
     emu = BotApiEmulator()
     account = emu.add_bot(TOKEN, username="kbd_bot")
     chat = emu.private_chat(account, emu.add_user("Ann"))
@@ -31,11 +36,12 @@ async def test_closing_the_last_dialog_takes_the_reply_keyboard_away_without_a_t
         assert emu.reply_keyboard(chat) is not None
         old = OldMessage(chat=sent.chat, message_id=sent.message_id, media_id=None,
                          media_uniq_id=None, text=sent.text, has_reply_keyboard=True)
-        await manager.remove_kbd(bot, ShowMode.SEND, old)  # what aiogram-dialog calls
+        await manager.remove_kbd(bot, mode, old)  # what aiogram-dialog calls
     finally:
         await bot.session.close()
     assert emu.reply_keyboard(chat) is None
-    assert [m.content for m in emu.bot_messages(chat)] == ["Поделитесь номером"]
+    kept = [] if mode is ShowMode.DELETE_AND_SEND else ["Поделитесь номером"]
+    assert [m.content for m in emu.bot_messages(chat)] == kept
 
 
 def test_a_rendering_differing_only_in_its_keyboard_is_a_different_rendering() -> None:

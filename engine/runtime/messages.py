@@ -150,6 +150,13 @@ class EngineMessageManager(MessageManager):
             return again
         return edited if isinstance(edited, Message) else sent
 
+    async def remove_kbd(self, bot: Bot, show_mode: ShowMode,
+                         old_message: OldMessage | None) -> Message | None:
+        removed = await super().remove_kbd(bot, show_mode, old_message)
+        if show_mode is ShowMode.DELETE_AND_SEND and self.had_reply_keyboard(old_message):
+            await self.remove_reply_kbd(bot, old_message)  # deleting its message leaves it shown
+        return removed
+
     async def remove_reply_kbd(self, bot: Bot, old_message: OldMessage | None) -> Message | None:
         """No window follows (the last dialog closed): a helper message takes the keyboard away
         and is deleted at once, so the chat keeps only what templates wrote."""
