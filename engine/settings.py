@@ -17,7 +17,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from engine.errors import ConfigError
 from engine.scenario.schema import SettingSpec
 
-__all__ = ["Settings", "parse_setting", "resolve_settings"]
+__all__ = ["DEFAULT_TIMEZONE", "Settings", "parse_setting", "resolve_settings", "timezone_of"]
+
+DEFAULT_TIMEZONE = "Asia/Tashkent"
+"""The time zone of dates shown and work hours when a scenario sets no ``TIMEZONE``.
+
+The one place it is written: templates, the run-time context and actions read it from here
+(through :func:`timezone_of` when they hold the settings)."""
 
 _TRUE = {"1", "true", "yes", "y", "on"}
 _FALSE = {"0", "false", "no", "n", "off", ""}
@@ -83,6 +89,14 @@ class Settings(Mapping[str, Any]):
     def __repr__(self) -> str:
         shown = {k: ("***" if k in self._secrets else v) for k, v in self._values.items()}
         return f"Settings({shown!r})"
+
+
+def timezone_of(settings: Mapping[str, Any]) -> ZoneInfo:
+    """The scenario's ``TIMEZONE`` setting, else :data:`DEFAULT_TIMEZONE`."""
+    zone = settings.get("TIMEZONE")
+    if isinstance(zone, ZoneInfo):
+        return zone
+    return ZoneInfo(str(zone) if zone else DEFAULT_TIMEZONE)
 
 
 def resolve_settings(

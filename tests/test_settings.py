@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -56,3 +57,39 @@ def test_secret_settings_are_masked_and_kept_out_of_templates() -> None:
     settings = resolve_settings(specs, {"TOKEN": "123:abc"}, ())
     assert "123:abc" not in repr(settings)
     assert settings.public() == {"NAME": "shop"}
+
+
+def test_the_default_time_zone_is_written_in_one_place_only() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    sources = [*(root / "engine").rglob("*.py"), *(root / "actions").rglob("*.py")]
+    holders = sorted(str(p.relative_to(root)) for p in sources
+                     if '"Asia/Tashkent"' in p.read_text(encoding="utf-8"))
+    assert holders == ["engine/settings.py"]
+
+
+def test_the_time_zone_is_the_timezone_setting_else_the_engine_default() -> None:
+    from zoneinfo import ZoneInfo
+
+    from engine.settings import DEFAULT_TIMEZONE, Settings, timezone_of
+
+    assert timezone_of(Settings({})) == ZoneInfo(DEFAULT_TIMEZONE)
+    assert timezone_of(Settings({"TIMEZONE": None})) == ZoneInfo(DEFAULT_TIMEZONE)
+    london = ZoneInfo("Europe/London")
+    assert timezone_of(Settings({"TIMEZONE": london})) == london
+
+
+def test_templates_and_the_work_hours_use_the_engine_default_time_zone() -> None:
+    from datetime import UTC, datetime
+
+    from actions.shop.checkout import is_open
+    from engine.settings import DEFAULT_TIMEZONE, Settings
+    from engine.templates import format_datetime
+
+    noon_utc = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    local = noon_utc.astimezone(ZoneInfo(DEFAULT_TIMEZONE))
+    assert format_datetime(noon_utc, "%H:%M") == local.strftime("%H:%M")
+    hours = {"WORK_TIME_ENABLED": True, "WORK_TIME_START": local.time(),
+             "WORK_TIME_END": (local + timedelta(minutes=1)).time()}
+    assert is_open(noon_utc, Settings(hours))

@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from engine.diagnostics import Diagnostic, Severity
 from engine.errors import ConfigError, TemplateError
+from engine.scenario.loader import load_yaml
 from engine.templates import (
     ExpressionSyntaxError,
     TemplateRenderError,
@@ -316,8 +317,8 @@ def test_an_unresolved_include_is_reported(load: Loader) -> None:
 
 def test_a_duplicate_label_key_is_reported_with_its_line(load: Loader) -> None:
     _store, diagnostics = load({"ru/labels.yaml": "cart: A\nmenu:\n  x: B\ncart: C\n"})
-    assert [(d.code, d.line, d.col) for d in diagnostics] == [("label-file", 4, 1)]
-    assert "duplicate label key 'cart' (first defined on line 1)" in diagnostics[0].message
+    assert [(d.code, d.line, d.col) for d in diagnostics] == [("duplicate-key", 4, 1)]
+    assert "duplicate key 'cart' (first defined on line 1)" in diagnostics[0].message
 
 
 def test_a_dotted_key_clashing_with_a_nested_one_is_a_duplicate(load: Loader) -> None:
@@ -325,7 +326,7 @@ def test_a_dotted_key_clashing_with_a_nested_one_is_a_duplicate(load: Loader) ->
     assert [(d.code, d.line, d.col) for d in diagnostics] == [("label-file", 3, 3)]
 
 
-@pytest.mark.parametrize(("value", "kind"), [("42", "int"), ("yes", "bool"), ("", "null"),
+@pytest.mark.parametrize(("value", "kind"), [("42", "int"), ("true", "bool"), ("", "null"),
                                              ("[a, b]", "a list")])
 def test_a_label_must_be_a_string(load: Loader, value: str, kind: str) -> None:
     _store, diagnostics = load({"ru/labels.yaml": f"ok: fine\nbad: {value}\n"})
@@ -335,8 +336,39 @@ def test_a_label_must_be_a_string(load: Loader, value: str, kind: str) -> None:
 
 def test_invalid_yaml_in_labels_is_reported_at_its_position(load: Loader) -> None:
     _store, diagnostics = load({"ru/labels.yaml": "a: A\nb: [unclosed\n"})
-    assert [(d.code, d.severity) for d in diagnostics] == [("label-file", Severity.ERROR)]
+    assert [(d.code, d.severity) for d in diagnostics] == [("yaml-syntax", Severity.ERROR)]
     assert diagnostics[0].line >= 2
+
+
+def test_labels_yaml_is_read_by_the_scenario_loader(load: Loader, tmp_path: Path) -> None:
+    text = "ok: fine\ncart: {{ n }} items\n"
+    _store, diagnostics = load({"ru/labels.yaml": text})
+    file = str(tmp_path / "templates" / "shop" / "ru" / "labels.yaml")
+    _loaded, expected = load_yaml(text, file)
+    assert expected  # the scenario loader refuses this text ...
+    assert diagnostics == expected  # ... and labels.yaml gets the very same diagnostics
+    assert [(d.code, d.line) for d in diagnostics] == [("yaml-syntax", 2)]
+    assert "quote it" in (diagnostics[0].hint or "")
+
+
+def test_labels_yaml_follows_the_loaders_yaml_hygiene(load: Loader) -> None:
+    _store, diagnostics = load({"ru/labels.yaml": "ok: fine\nbad: !!python/name:os.system x\n"
+                                                  "1: one\n"})
+    assert [(d.code, d.line, d.col) for d in diagnostics] == [("yaml-tag", 2, 6),
+                                                             ("key-type", 3, 1)]
+
+
+def test_a_yes_or_on_in_labels_is_text_not_a_boolean(
+        store_of: Callable[[Files], TemplateStore]) -> None:
+    store = store_of({"ru/labels.yaml": "confirm: yes\nswitch: on\n"})
+    assert store.render_label("confirm", "ru") == "yes"
+    assert store.render_label("switch", "ru") == "on"
+
+
+def test_labels_yaml_can_share_texts_through_anchors(
+        store_of: Callable[[Files], TemplateStore]) -> None:
+    store = store_of({"ru/labels.yaml": "base: &b\n  ok: Хорошо\nagain:\n  <<: *b\n"})
+    assert store.render_label("again.ok", "ru") == "Хорошо"
 
 
 def test_nested_labels_flatten_to_dotted_keys(store_of: Callable[[Files], TemplateStore]) -> None:

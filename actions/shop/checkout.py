@@ -25,7 +25,6 @@ import logging
 from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from actions.regos.errors import RegosError, RegosRateLimited, RegosTransportError, RegosValidationError
 from actions.regos.models import Order
@@ -35,6 +34,7 @@ from actions.shop.customer import current_customer
 from actions.shop.quote import requote
 from actions.shop.services import Shop, shop_of
 from engine.actions import ActionContext, Result, action
+from engine.settings import timezone_of
 
 __all__ = ["begin", "is_open", "place", "prepare"]
 
@@ -46,7 +46,7 @@ def is_open(now: datetime, settings: Any) -> bool:
     """Within WORK_TIME_START..WORK_TIME_END in the shop's TIMEZONE (overnight ranges wrap)."""
     if not settings.get("WORK_TIME_ENABLED"):
         return True
-    zone = settings.get("TIMEZONE") or ZoneInfo("Asia/Tashkent")
+    zone = timezone_of(settings)
     local = now.astimezone(zone).time().replace(second=0, microsecond=0)
     start: time = settings["WORK_TIME_START"]
     end: time = settings["WORK_TIME_END"]

@@ -25,7 +25,7 @@ from engine.actions import (
     UserInfo,
 )
 from engine.scenario.schema import Scenario
-from engine.settings import Settings
+from engine.settings import Settings, timezone_of
 from engine.templates import TemplateStore
 
 __all__ = ["RUNTIME_KEY", "Runtime", "chat_info", "user_info"]
@@ -80,8 +80,7 @@ class Runtime:
         return code if code in self.scenario.locales else self.scenario.default_locale
 
     def timezone_name(self) -> str:
-        tz = self.settings.get("TIMEZONE")
-        return str(tz) if tz else "Asia/Tashkent"
+        return timezone_of(self.settings).key
 
     def base_scope(self, user: UserInfo, chat: ChatInfo, locale: str) -> dict[str, Any]:
         """The variables every template and expression sees."""
