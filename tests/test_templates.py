@@ -608,3 +608,15 @@ def test_plural_filter_takes_the_locale_from_the_render_call(
                       "en/t.html": '{{ n }} {{ n|plural("item", "items") }}'})
     assert store.render("t", "ru", {"n": 3}) == "3 товара"
     assert store.render("t", "en", {"n": 3}) == "3 items"
+
+
+def test_the_package_keeps_its_public_names() -> None:
+    import engine.templates
+
+    assert set(engine.templates.__all__) == {
+        "DEFAULT_DATETIME_FORMAT", "DEFAULT_TIMEZONE", "LABEL_FILE", "RESERVED_VARIABLES",
+        "CompiledExpression", "ExpressionSyntaxError", "InlineTemplate", "TemplateRenderError",
+        "TemplateStore", "create_environment", "format_datetime", "format_money", "format_phone",
+        "plural_form",
+    }
+    assert all(hasattr(engine.templates, name) for name in engine.templates.__all__)
