@@ -46,3 +46,26 @@ def test_importing_the_engine_has_no_side_effects() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "0"
     assert out.stderr == ""
+
+
+def _engine_imports(package: str) -> dict[str, set[str]]:
+    return {str(path.relative_to(ENGINE)): imported_modules(path)
+            for path in (ENGINE / package).rglob("*.py")}
+
+
+def test_the_scenario_stages_import_neither_compile_nor_runtime_nor_widgets() -> None:
+    """load -> schema -> link know nothing of what is built from them."""
+    above = ("engine.compile", "engine.runtime", "engine.widgets")
+    offenders = {name: sorted(m for m in modules if m.startswith(above))
+                 for name, modules in _engine_imports("scenario").items()}
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_compile_builds_no_runtime_infrastructure() -> None:
+    """The compile stage makes values: it never reaches the composition root, storage,
+    messages or polling (it uses only the executors its widgets and handlers call)."""
+    executors = {"engine.runtime.flow", "engine.runtime.handlers"}
+    offenders = {name: sorted(m for m in modules
+                              if m.startswith("engine.runtime") and m not in executors)
+                 for name, modules in _engine_imports("compile").items()}
+    assert {k: v for k, v in offenders.items() if v} == {}

@@ -25,22 +25,19 @@ from aiogram.utils.token import TokenValidationError
 from aiogram_dialog import setup_dialogs
 
 from engine.actions import Services
+from engine.compile.bot import CompiledBot, compile_bot
+from engine.compile.values import StateMap
 from engine.errors import ConfigError
 from engine.packages import LiveSettings, PackageContext, SandboxWorld, start_packages
 from engine.runtime.commands import publish_commands
 from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime, utc_now
 from engine.runtime.errors import setup_error_handlers, stale_callback_router
 from engine.runtime.fitting import FitToLimits
-from engine.runtime.flow import CompiledCall, CompiledRoute, StateMap
-from engine.runtime.handlers import build_handlers
-from engine.runtime.jobs import CompiledJob, JobRunner
+from engine.runtime.jobs import JobRunner
 from engine.runtime.messages import EngineMessageManager
-from engine.runtime.notifier import Notifier, SideMessageIndex
+from engine.runtime.notifier import SIDE_INDEX_KEY, Notifier, SideMessageIndex
 from engine.runtime.storage import KeyValueStore, StorageBundle
-from engine.scenario import schema as s
-from engine.scenario.compiler import _Compiler
 from engine.scenario.pipeline import ScenarioBundle
-from engine.scenario.targets import resolve_target
 from engine.startup import StartupRetry
 
 __all__ = ["DEFAULT_API_URL", "BotApp", "build_app", "make_bot"]
@@ -170,41 +167,26 @@ class _DedupeMiddleware:
         return await handler(event, data)
 
 
-def _handler_parts(scenario: s.Scenario, compiler: _Compiler
-                   ) -> tuple[dict[int, CompiledCall], dict[int, CompiledRoute]]:
-    calls: dict[int, CompiledCall] = {}
-    routes: dict[int, CompiledRoute] = {}
-    for index, handler in enumerate(scenario.handlers):
-        if handler.action is not None:
-            calls[index] = compiler.call(handler.action, None)
-        if handler.go is not None:
-            target = resolve_target(scenario, handler.go, None)
-            assert target is not None
-            routes[index] = CompiledRoute(target)
-    return calls, routes
-
-
-def _jobs(scenario: s.Scenario, compiler: _Compiler) -> dict[str, CompiledJob]:
-    return {name: CompiledJob(name, job.every, compiler.call(job.action, None))
-            for name, job in scenario.jobs.items()}
-
-
 async def build_app(
     bundle: ScenarioBundle, bot: Bot, storage: StorageBundle, *,
     environ: Mapping[str, str], services: Services | None = None,
     clock: Callable[[], datetime] = utc_now, sandbox: bool = False,
     world: SandboxWorld | None = None, retry: StartupRetry | None = None,
+    compiled: CompiledBot | None = None,
 ) -> BotApp:
     """Run the action packages' start-up hooks, resolve settings, and compile the dispatcher.
 
     ``sandbox`` lets packages start local emulators of their external services (the terminal
     chat and the playground); ``retry`` gives services that do not answer yet time to come up
     (none by default); a start-up failure closes whatever the hooks had opened.
+
+    ``compiled``: the scenario already compiled (a compiled bot serves one dispatcher);
+    compiled here otherwise.
     """
     stack = contextlib.AsyncExitStack()
     try:
         return await _build(bundle, bot, storage, environ, services or Services(), clock,
-                            sandbox, stack, world, retry)
+                            sandbox, stack, world, retry, compiled)
     except BaseException:
         await stack.aclose()
         raise
@@ -214,6 +196,7 @@ async def _build(
     bundle: ScenarioBundle, bot: Bot, storage: StorageBundle, environ: Mapping[str, str],
     services: Services, clock: Callable[[], datetime], sandbox: bool,
     stack: contextlib.AsyncExitStack, world: SandboxWorld | None, retry: StartupRetry | None,
+    compiled: CompiledBot | None,
 ) -> BotApp:
     scenario = bundle.scenario
     services.add(KeyValueStore, storage.kv)  # type: ignore[type-abstract]
@@ -228,33 +211,30 @@ async def _build(
                       notifier=None, clock=clock)  # type: ignore[arg-type]
     runtime.notifier = Notifier(bot, runtime, index)
     services.add(Bot, bot)
-    compiler = _Compiler(scenario, bundle.registry, bundle.store)
-    dialogs = compiler.dialogs()
-    calls, routes = _handler_parts(scenario, compiler)
-    before, after = build_handlers(scenario, calls, routes, compiler.states, index)
-
-    jobs = JobRunner(runtime, _jobs(scenario, compiler), storage.kv, bot_key)
+    bot_def = compiled or compile_bot(scenario, bundle.registry, bundle.store)
+    jobs = JobRunner(runtime, bot_def.jobs, storage.kv, bot_key)
     in_flight = InFlight()
 
     dp = Dispatcher(storage=storage.fsm, events_isolation=storage.isolation)
     manager = EngineMessageManager()
     dp[RUNTIME_KEY] = runtime
-    dp["engine_states"] = compiler.states
+    dp["engine_states"] = bot_def.states
+    dp[SIDE_INDEX_KEY] = index
     dp["engine_pending_notices"] = manager.pending_notices
     dp.update.outer_middleware(in_flight)
     dp.update.outer_middleware(_DedupeMiddleware(storage.kv, bot_key))
     dp.update.outer_middleware(_SettingsMiddleware(runtime, live))
     dp.update.outer_middleware(_LocaleMiddleware(runtime))
-    dp.include_router(before)
-    for dialog in dialogs:
+    dp.include_router(bot_def.handlers)
+    for dialog in bot_def.dialogs:
         dp.include_router(dialog)
-    dp.include_router(after)
+    dp.include_router(bot_def.fallbacks)
     dp.include_router(stale_callback_router())
     setup_dialogs(dp, message_manager=manager, events_isolation=storage.isolation)
     setup_error_handlers(dp)
 
     async def on_startup() -> None:
-        await publish_commands(bot, scenario, bundle.store)
+        await publish_commands(bot, bot_def.commands, scenario, bundle.store)
 
     dp.startup.register(on_startup)
-    return BotApp(bundle, runtime, dp, bot, storage, compiler.states, live, jobs, in_flight, stack)
+    return BotApp(bundle, runtime, dp, bot, storage, bot_def.states, live, jobs, in_flight, stack)

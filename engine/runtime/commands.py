@@ -9,6 +9,7 @@ refusal is logged and never stops the bot.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
@@ -23,19 +24,15 @@ log = logging.getLogger("engine.commands")
 DESCRIPTION_LIMIT = 256
 
 
-def _names(scenario: Scenario, kind: str) -> list[str]:
-    found = [h.command for h in scenario.handlers
-             if h.command is not None and h.chat in (kind, "any")]
-    return list(dict.fromkeys(found))
-
-
-async def publish_commands(bot: Bot, scenario: Scenario, store: TemplateStore) -> int:
-    """Set the command menus; how many ``setMyCommands`` calls succeeded."""
+async def publish_commands(bot: Bot, menu: Mapping[str, Sequence[str]], scenario: Scenario,
+                           store: TemplateStore) -> int:
+    """Set the command menus (compiled: chat kind -> commands); how many ``setMyCommands``
+    calls succeeded."""
     done = 0
     scopes = (("private", BotCommandScopeAllPrivateChats()),
               ("group", BotCommandScopeAllGroupChats()))
     for kind, scope in scopes:
-        names = [n for n in _names(scenario, kind) if store.has_label(f"commands.{n}")]
+        names = list(menu.get(kind, ()))
         if not names:
             continue
         for locale in scenario.locales:

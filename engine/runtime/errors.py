@@ -25,9 +25,9 @@ from aiogram.types import CallbackQuery, ErrorEvent, Message, TelegramObject
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 
+from engine.compile.values import StateMap
 from engine.errors import ActionError, StorageUnavailable
 from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime
-from engine.runtime.flow import StateMap
 
 __all__ = ["setup_error_handlers", "stale_callback_router"]
 

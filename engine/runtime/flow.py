@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, cast
@@ -22,20 +21,17 @@ from typing import Any, cast
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Chat, Message, User
 from aiogram_dialog import DialogManager, ShowMode, StartMode
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from engine.actions import ActionSpec, EventInfo, Result
+from engine.compile.values import CompiledCall, CompiledRoute, StateMap
 from engine.errors import FlowError
 from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime, chat_info, user_info
-from engine.scenario.expressions import Evaluator
 from engine.scenario.targets import Target
 
 __all__ = [
     "FINISHED",
     "HISTORY_KEY",
-    "CompiledCall",
-    "CompiledRoute",
-    "StateMap",
     "call_action",
     "click_scope",
     "follow_route",
@@ -50,43 +46,6 @@ THEN_KEY = "_then"
 #: what a dialog closed by ``done`` hands to its caller (``cancel`` and ``back`` hand nothing)
 FINISHED = "finished"
 log = logging.getLogger("engine.flow")
-
-
-@dataclass(frozen=True)
-class CompiledRoute:
-    target: Target
-    notice: str | None = None
-    reply: str | None = None
-    #: the continuation once the dialog this route starts finishes: a target, or ``again``
-    then: Target | None = None
-    again: bool = False
-
-
-@dataclass(frozen=True)
-class CompiledCall:
-    spec: ActionSpec
-    args: Mapping[str, Evaluator]
-    routes: Mapping[str, CompiledRoute]
-    adapters: Mapping[str, TypeAdapter[Any]] = field(default_factory=dict)
-    #: stable across restarts (the call's dialog and content): how ``then: again`` finds it
-    key: str = ""
-
-
-@dataclass(frozen=True)
-class StateMap:
-    """Stable aiogram states: group ``<scenario>.<dialog>``, state ``<group>:<window>``."""
-
-    states: Mapping[tuple[str, str], State]
-    menu: State
-    counter_defaults: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
-    pagers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    #: per (dialog, window): widget-data keys reset when the window is entered forward
-    fresh_keys: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
-    #: calls by :attr:`CompiledCall.key`, for continuations that run a call again
-    calls: Mapping[str, CompiledCall] = field(default_factory=dict)
-
-    def __getitem__(self, key: tuple[str, str]) -> State:
-        return self.states[key]
 
 
 def jsonable(value: Any) -> Any:

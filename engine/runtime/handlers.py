@@ -16,17 +16,12 @@ from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager, StartMode
 
 from engine.actions import EventInfo
+from engine.compile.values import CompiledCall, CompiledRoute, StateMap
 from engine.errors import ArgumentError
 from engine.runtime.arguments import callback_arities, decode_args
 from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime, chat_info, user_info
-from engine.runtime.flow import (
-    CompiledCall,
-    CompiledRoute,
-    StateMap,
-    check_result,
-    jsonable,
-)
-from engine.runtime.notifier import SideMessageIndex
+from engine.runtime.flow import check_result, jsonable
+from engine.runtime.notifier import SIDE_INDEX_KEY, SideMessageIndex
 from engine.scenario import schema as s
 from engine.widgets.inputs import event_from_message
 
@@ -207,9 +202,19 @@ def _callback_name(name: str) -> Any:
     return F.data.func(matches)
 
 
+def _reply_to(name: str) -> Any:
+    """A reply to the side message ``name`` (looked up in the bot's side-message index, which
+    the runtime puts in the dispatcher's data)."""
+
+    async def is_reply_to(message: Message, **data: Any) -> bool:
+        index = cast(SideMessageIndex, data[SIDE_INDEX_KEY])
+        return await index.is_reply_to(message, name)
+
+    return is_reply_to
+
+
 def build_handlers(scenario: s.Scenario, calls: Mapping[int, CompiledCall],
-                   routes: Mapping[int, CompiledRoute], states: StateMap,
-                   index: SideMessageIndex) -> tuple[Router, Router]:
+                   routes: Mapping[int, CompiledRoute], states: StateMap) -> tuple[Router, Router]:
     """Two routers: one included before the dialogs (commands, callbacks, replies, patterns),
     and one after them (fall-backs: messages neither a handler nor a dialog took)."""
     before = Router(name=f"{scenario.scenario}.handlers")
@@ -232,6 +237,6 @@ def build_handlers(scenario: s.Scenario, calls: Mapping[int, CompiledCall],
         elif spec.text is not None:
             filters.append(F.text.regexp(spec.text))
         elif spec.reply_to is not None:
-            filters.append(index.reply_filter(spec.reply_to))
+            filters.append(_reply_to(spec.reply_to))
         before.message.register(handler.on_message, *filters)
     return before, after

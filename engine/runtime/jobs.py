@@ -14,25 +14,18 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 
 from engine.actions import ChatInfo, EventInfo, UserInfo
+from engine.compile.values import CompiledJob
 from engine.runtime.context import Runtime
-from engine.runtime.flow import CompiledCall, check_result, evaluate_args
+from engine.runtime.flow import check_result, evaluate_args
 from engine.runtime.storage import KeyValueStore
 
-__all__ = ["CompiledJob", "JobRunner"]
+__all__ = ["JobRunner"]
 
 log = logging.getLogger("engine.jobs")
 TICK_SECONDS = 1.0
-
-
-@dataclass(frozen=True)
-class CompiledJob:
-    name: str
-    every: int
-    call: CompiledCall
 
 
 class JobRunner:

@@ -19,7 +19,10 @@ from engine.runtime.context import Runtime
 from engine.runtime.storage import KeyValueStore
 from engine.scenario.expressions import compile_condition, compile_value
 
-__all__ = ["Notifier", "SideMessageIndex"]
+__all__ = ["SIDE_INDEX_KEY", "Notifier", "SideMessageIndex"]
+
+#: where the dispatcher's data holds the bot's :class:`SideMessageIndex`
+SIDE_INDEX_KEY = "engine_side_index"
 
 INDEX_TTL = 90 * 24 * 3600
 CALLBACK_LIMIT = 64
@@ -41,14 +44,12 @@ class SideMessageIndex:
     async def name_of(self, chat_id: int, message_id: int) -> str | None:
         return await self.kv.get(self._key(chat_id, message_id))
 
-    def reply_filter(self, name: str) -> Any:
-        async def is_reply_to(message: Message) -> bool:
-            replied = message.reply_to_message
-            if replied is None or replied.from_user is None or not replied.from_user.is_bot:
-                return False
-            return await self.name_of(message.chat.id, replied.message_id) == name
-
-        return is_reply_to
+    async def is_reply_to(self, message: Message, name: str) -> bool:
+        """Whether ``message`` replies to a side message named ``name`` this bot sent."""
+        replied = message.reply_to_message
+        if replied is None or replied.from_user is None or not replied.from_user.is_bot:
+            return False
+        return await self.name_of(message.chat.id, replied.message_id) == name
 
 
 class Notifier:

@@ -18,15 +18,8 @@ from aiogram_dialog import DialogManager, ShowMode
 from aiogram_dialog.widgets.input import MessageInput
 
 from engine.actions import Contact, Document, EventInfo, Location
-from engine.runtime.flow import (
-    CompiledCall,
-    CompiledRoute,
-    click_scope,
-    follow_route,
-    locale_of,
-    run_call,
-    runtime_of,
-)
+from engine.compile.values import CompiledCall, CompiledRoute
+from engine.runtime.flow import click_scope, follow_route, locale_of, run_call, runtime_of
 from engine.scenario import schema as s
 
 __all__ = ["InputRule", "build_input", "check_input", "event_from_message"]

@@ -13,7 +13,8 @@ from aiogram_dialog.widgets.common import WhenCondition
 from aiogram_dialog.widgets.kbd import Keyboard
 
 from engine.actions import EventInfo
-from engine.runtime.flow import CompiledCall, CompiledRoute, follow_route, run_call
+from engine.compile.values import CompiledCall, CompiledRoute
+from engine.runtime.flow import follow_route, run_call
 from engine.scenario.expressions import Evaluator
 from engine.widgets.text import ItemLabel, LabelText
 

@@ -1,4 +1,4 @@
-"""The compile stage: a linked scenario -> aiogram-dialog Dialogs + an aiogram Router of handlers.
+"""Compiling dialogs: a linked scenario -> aiogram-dialog Dialogs, their calls and the state map.
 
 Pure construction: no files, no environment, no network. States are named
 ``<scenario>.<dialog>:<window>`` so they stay stable across edits and restarts.
@@ -26,14 +26,8 @@ from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
 from pydantic import TypeAdapter
 
 from engine.actions import ActionRegistry
-from engine.runtime.flow import (
-    CompiledCall,
-    CompiledRoute,
-    StateMap,
-    call_action,
-    click_scope,
-    resume,
-)
+from engine.compile.values import CompiledCall, CompiledRoute, StateMap
+from engine.runtime.flow import call_action, click_scope, resume
 from engine.scenario import schema as s
 from engine.scenario.expressions import compile_condition, compile_value
 from engine.scenario.targets import AGAIN, Target, menu_target, resolve_target, start_window
@@ -50,7 +44,7 @@ from engine.widgets.text import (
     predicate,
 )
 
-__all__ = ["compile_scenario", "state_group_name"]
+__all__ = ["DialogCompiler", "EngineCounter", "state_group_name"]
 
 
 def state_group_name(scenario_id: str, dialog_id: str) -> str:
@@ -75,7 +69,9 @@ class EngineCounter(Counter):
         return value
 
 
-class _Compiler:
+class DialogCompiler:
+    """Builds one scenario's dialogs; every call it compiles is kept in its state map."""
+
     def __init__(self, scenario: s.Scenario, registry: ActionRegistry,
                  store: TemplateStore) -> None:
         self.sc = scenario
@@ -275,10 +271,3 @@ def _getter(load: CompiledCall | None) -> Any:
         return scope
 
     return getter
-
-
-def compile_scenario(scenario: s.Scenario, registry: ActionRegistry,
-                     store: TemplateStore) -> tuple[list[Dialog], StateMap]:
-    compiler = _Compiler(scenario, registry, store)
-    return compiler.dialogs(), compiler.states
-

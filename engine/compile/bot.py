@@ -1,0 +1,73 @@
+"""The whole bot as one value: ``compile_bot(scenario, registry, store) -> CompiledBot``.
+
+Pure construction: no Bot, no storage, no environment. Each call builds new aiogram routers and
+aiogram-dialog dialogs (a router joins one dispatcher only), so the same scenario compiles again
+for a hot reload or for another bot in the same process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aiogram import Router
+from aiogram_dialog import Dialog
+
+from engine.actions import ActionRegistry
+from engine.compile.dialogs import DialogCompiler
+from engine.compile.values import CompiledCall, CompiledJob, CompiledRoute, StateMap
+from engine.runtime.handlers import build_handlers
+from engine.scenario import schema as s
+from engine.scenario.targets import resolve_target
+from engine.templates import TemplateStore
+
+__all__ = ["CommandMenu", "CompiledBot", "compile_bot"]
+
+#: chat kind (``private``, ``group``) -> the commands listed in its menu
+CommandMenu = Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class CompiledBot:
+    scenario: s.Scenario
+    dialogs: tuple[Dialog, ...]
+    #: included before the dialogs: commands, callbacks, replies, text patterns
+    handlers: Router
+    #: included after the dialogs: messages neither a handler nor a dialog took
+    fallbacks: Router
+    jobs: Mapping[str, CompiledJob]
+    commands: CommandMenu
+    states: StateMap
+
+
+def compile_bot(scenario: s.Scenario, registry: ActionRegistry,
+                store: TemplateStore) -> CompiledBot:
+    """Compile a linked scenario (its actions in ``registry``, its texts in ``store``)."""
+    compiler = DialogCompiler(scenario, registry, store)
+    dialogs = tuple(compiler.dialogs())
+    calls: dict[int, CompiledCall] = {}
+    routes: dict[int, CompiledRoute] = {}
+    for index, handler in enumerate(scenario.handlers):
+        if handler.action is not None:
+            calls[index] = compiler.call(handler.action, None)
+        if handler.go is not None:
+            target = resolve_target(scenario, handler.go, None)
+            assert target is not None, f"unlinked target {handler.go!r}"
+            routes[index] = CompiledRoute(target)
+    jobs = {name: CompiledJob(name, job.every, compiler.call(job.action, None))
+            for name, job in scenario.jobs.items()}
+    before, after = build_handlers(scenario, calls, routes, compiler.states)
+    return CompiledBot(scenario, dialogs, before, after, jobs, _command_menu(scenario, store),
+                       compiler.states)
+
+
+def _command_menu(scenario: s.Scenario, store: TemplateStore) -> CommandMenu:
+    """A command is listed when the scenario defines its label ``commands.<name>``; private-chat
+    commands in the private menu, group commands in the group menu (``any``: both)."""
+    menu: dict[str, tuple[str, ...]] = {}
+    for kind in ("private", "group"):
+        found = [h.command for h in scenario.handlers
+                 if h.command is not None and h.chat in (kind, "any")
+                 and store.has_label(f"commands.{h.command}")]
+        menu[kind] = tuple(dict.fromkeys(found))
+    return menu
