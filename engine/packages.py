@@ -1,4 +1,4 @@
-"""Start-up hooks of action packages: services, settings sources, checks and sandboxes.
+"""Start-up hooks of action packages: services, settings sources and checks.
 
 A package a scenario names under ``actions:`` may define, in its top module::
 
@@ -9,11 +9,9 @@ A package a scenario names under ``actions:`` may define, in its top module::
         pkg.after_settings(check_ids_exist)             # start-up checks over resolved settings
 
 The engine calls it once, before settings are resolved, and closes ``pkg.stack`` when the bot
-stops. With ``pkg.sandbox`` true (the terminal chat, the playground) a package with an external
-service may start a local emulator of it instead, so the bot runs with no account and no network;
-this is how ``engine/`` offers the REGOS demo shop without importing ``actions/``. There,
-``pkg.world`` (when not ``None``) creates simulated people and groups in the Bot API emulator,
-e.g. the managers' group of a help desk, and leaves notes for the person at the keyboard.
+stops. It is the same in production, the terminal chat and tests: local emulators of external
+services are a package's separate ``setup_sandbox`` hook (:mod:`engine.playground.sandbox`),
+which only the shell, the playground and the test kit call, before this one.
 """
 
 from __future__ import annotations
@@ -23,7 +21,7 @@ import contextlib
 import importlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -38,8 +36,7 @@ from engine.scenario.schema import SettingSpec
 from engine.settings import Settings, resolve_settings
 from engine.startup import StartupRetry
 
-__all__ = ["HOOK_NAME", "LiveSettings", "PackageContext", "SandboxWorld", "SettingsSource",
-           "start_packages"]
+__all__ = ["HOOK_NAME", "LiveSettings", "PackageContext", "SettingsSource", "start_packages"]
 
 HOOK_NAME = "setup_package"
 log = logging.getLogger("engine.packages")
@@ -54,22 +51,6 @@ class SettingsSource(Protocol):
     async def fetch(self) -> Mapping[str, str]: ...
 
 
-class SandboxWorld(Protocol):
-    """The simulated Telegram of the terminal chat and the playground."""
-
-    def user(self, first_name: str, *, language_code: str | None = None) -> int:
-        """A simulated person (created once per name); their user id."""
-        ...
-
-    def group(self, title: str, member_ids: Sequence[int]) -> int:
-        """A group with these people and the bot (created once per title); its chat id."""
-        ...
-
-    def note(self, text: str) -> None:
-        """A line shown to the person at the keyboard when the session starts."""
-        ...
-
-
 @dataclass
 class PackageContext:
     """What a package's ``setup_package`` hook receives."""
@@ -79,12 +60,10 @@ class PackageContext:
     services: Services
     kv: KeyValueStore
     redis: Redis | None
-    sandbox: bool
     clock: Callable[[], datetime]
     stack: contextlib.AsyncExitStack
     settings_sources: list[SettingsSource] = field(default_factory=list)
     checks: list[SettingsCheck] = field(default_factory=list)
-    world: SandboxWorld | None = None
 
     @property
     def log(self) -> logging.Logger:
@@ -96,13 +75,6 @@ class PackageContext:
     def after_settings(self, check: SettingsCheck) -> None:
         """Run ``check(settings)`` at start-up once settings are resolved (raise ConfigError)."""
         self.checks.append(check)
-
-    def set_environ(self, **values: str) -> None:
-        """Sandbox hooks: provide environment values the rest of start-up will see."""
-        env = dict(self.environ)
-        env.update(values)
-        self.environ = env
-        SECRETS.add_environ(values)
 
 
 class LiveSettings:

@@ -39,6 +39,7 @@ from engine.playground.botapi import (
     EmulatorSession,
     UserAccount,
 )
+from engine.playground.sandbox import Sandbox, start_sandboxes
 from engine.runtime.app import BotApp, build_app, make_bot
 from engine.runtime.context import utc_now
 from engine.runtime.storage import create_storage
@@ -140,8 +141,8 @@ class Actor:
 
 
 class EmulatorWorld:
-    """:class:`engine.packages.SandboxWorld` over the emulator: packages' sandbox hooks create
-    people and groups here (e.g. a help desk's managers' group)."""
+    """:class:`engine.playground.sandbox.SandboxWorld` over the emulator: packages' sandbox
+    hooks create people and groups here (e.g. a help desk's managers' group)."""
 
     def __init__(self, emulator: BotApiEmulator, bot: BotAccount) -> None:
         self.emulator = emulator
@@ -200,8 +201,10 @@ class Playground:
         clock: Callable[[], datetime] | None = None, services: Services | None = None,
         emulator: BotApiEmulator | None = None, sandbox: bool = False, jobs: bool = False,
     ) -> AsyncIterator[Playground]:
-        """``jobs``: run the scenario's background jobs every second as production does
-        (otherwise :meth:`advance` runs them, deterministically)."""
+        """``sandbox``: first run the packages' ``setup_sandbox`` hooks (their emulators, e.g.
+        the REGOS demo shop; people and groups in :attr:`world`), whose environment the bot
+        then starts with. ``jobs``: run the scenario's background jobs every second as
+        production does (otherwise :meth:`advance` runs them, deterministically)."""
         clock = clock or SandboxClock()
         bundle = scenario if isinstance(scenario, ScenarioBundle) else _load(Path(scenario))
         emu = emulator or BotApiEmulator()
@@ -215,8 +218,12 @@ class Playground:
             else:
                 bot = make_bot(TOKEN, session=EmulatorSession(emu))
             world = EmulatorWorld(emu, account)
-            app = await build_app(bundle, bot, storage, environ=dict(environ or {}),
-                                  services=services, clock=clock, sandbox=sandbox, world=world)
+            env: Mapping[str, str] = dict(environ or {})
+            if sandbox:  # closed by ``stack`` once the bot has stopped
+                env = await start_sandboxes(bundle.scenario.actions, Sandbox(
+                    bundle.scenario.scenario, env, stack, world))
+            app = await build_app(bundle, bot, storage, environ=env, services=services,
+                                  clock=clock)
             play = cls(emu, app, account, transport, clock, world)
             if transport == "memory":
                 await app.dispatcher.emit_startup(bot=bot)

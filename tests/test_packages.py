@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from engine.actions import Services
 from engine.errors import ConfigError
+from engine.scenario.pipeline import load_bundle
 from engine.testing import Playground
 from tests.fixtures.hooked_actions import Remote
 
 SCENARIO = Path(__file__).parent / "fixtures" / "hooked" / "hooked.yaml"
+
+
+class NoWorld:
+    """A simulated Telegram nobody uses (the fixture's sandbox creates no people)."""
+
+    def user(self, first_name: str, *, language_code: str | None = None) -> int:
+        raise AssertionError("no people expected")
+
+    def group(self, title: str, member_ids: Sequence[int]) -> int:
+        raise AssertionError("no groups expected")
+
+    def note(self, text: str) -> None:
+        raise AssertionError("no notes expected")
 
 
 def services_with(remote: Remote) -> Services:
@@ -73,3 +89,20 @@ async def test_the_sandbox_flag_reaches_the_hook_and_the_stack_closes_with_the_b
         assert alice.last.text == "Sandbox hello (limit 5, from remote)"
         remote = play.app.runtime.services.get(Remote)
     assert remote.closed
+
+
+async def test_a_package_offers_its_sandbox_through_its_own_hook() -> None:
+    from engine.playground.sandbox import Sandbox, start_sandboxes
+
+    bundle, diagnostics = load_bundle(SCENARIO)
+    assert bundle is not None, diagnostics
+    async with contextlib.AsyncExitStack() as stack:
+        sandbox = Sandbox(bundle.scenario.scenario, {"LIMIT": "9"}, stack, world=NoWorld())
+        environ = await start_sandboxes(bundle.scenario.actions, sandbox)
+    assert environ == {"LIMIT": "9", "GREETING": "Sandbox hello"}
+
+
+async def test_outside_the_sandbox_its_hook_is_never_called() -> None:
+    with pytest.raises(ConfigError, match="GREETING is required"):
+        async with Playground.open(SCENARIO):
+            pass

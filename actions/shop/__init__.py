@@ -2,11 +2,14 @@
 
 ``setup_package`` (called by the engine at start-up) builds the REGOS client from the
 environment and registers the shop's services, REGOS as a settings source, and the start-up
-checks. In the sandbox (``python -m engine shell``) with no ``REGOS_INTEGRATION_KEY`` it starts
-the REGOS emulator with its demo shop on loopback instead, so the bot runs with no account.
+checks. ``setup_sandbox`` (called only by ``python -m engine shell`` and the test kit, before
+that) starts the REGOS emulator with its demo shop on loopback when no ``REGOS_INTEGRATION_KEY``
+is set, and points the environment at it, so the bot runs with no account.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -19,12 +22,17 @@ from actions.shop.services import Shop
 from engine.errors import ConfigError
 from engine.packages import PackageContext
 
-__all__ = ["setup_package"]
+if TYPE_CHECKING:  # the sandbox is never part of a production start
+    from engine.playground.sandbox import Sandbox
+
+__all__ = ["setup_package", "setup_sandbox"]
 
 REQUIRED_ENV = ("REGOS_INTEGRATION_KEY", "REGOS_CONNECTED_INTEGRATION_ID")
 
 
-async def _start_sandbox(pkg: PackageContext) -> None:
+async def setup_sandbox(sandbox: Sandbox) -> None:
+    if sandbox.environ.get("REGOS_INTEGRATION_KEY"):
+        return
     from actions.regos.emulator import (
         DEMO_CONNECTED_INTEGRATION_ID,
         DEMO_INTEGRATION_KEY,
@@ -33,11 +41,12 @@ async def _start_sandbox(pkg: PackageContext) -> None:
         demo_shop,
     )
 
-    server = await pkg.stack.enter_async_context(RegosEmulatorServer(RegosEmulator(demo_shop())))
-    pkg.set_environ(REGOS_API_URL=server.base_url, REGOS_INTEGRATION_KEY=DEMO_INTEGRATION_KEY,
-                    REGOS_CONNECTED_INTEGRATION_ID=DEMO_CONNECTED_INTEGRATION_ID)
-    pkg.log.warning("no REGOS_INTEGRATION_KEY: using the REGOS emulator's demo shop at %s",
-                    server.base_url)
+    server = await sandbox.stack.enter_async_context(
+        RegosEmulatorServer(RegosEmulator(demo_shop())))
+    sandbox.set_environ(REGOS_API_URL=server.base_url, REGOS_INTEGRATION_KEY=DEMO_INTEGRATION_KEY,
+                        REGOS_CONNECTED_INTEGRATION_ID=DEMO_CONNECTED_INTEGRATION_ID)
+    sandbox.log.warning("no REGOS_INTEGRATION_KEY: using the REGOS emulator's demo shop at %s",
+                        server.base_url)
 
 
 def _float_env(pkg: PackageContext, name: str, default: float) -> float:
@@ -49,8 +58,6 @@ def _float_env(pkg: PackageContext, name: str, default: float) -> float:
 
 
 async def setup_package(pkg: PackageContext) -> None:
-    if pkg.sandbox and not pkg.environ.get("REGOS_INTEGRATION_KEY"):
-        await _start_sandbox(pkg)
     missing = [name for name in REQUIRED_ENV if not pkg.environ.get(name)]
     if missing:
         raise ConfigError(f"{' and '.join(missing)} must be set for the REGOS shop "

@@ -2,9 +2,10 @@
 
 ``setup_package`` (called by the engine at start-up) applies the database migrations, opens the
 ticket store from ``DATABASE_URL`` (SQLite by default, PostgreSQL through asyncpg) and registers
-the :class:`~actions.tickets.desk_service.Desk` service. In the sandbox (``python -m engine
-shell``) without ``DATABASE_URL`` / ``MANAGER_CHAT_ID`` it uses a throwaway SQLite file and creates
-a simulated managers' group with one manager, so one person can play the customer and a manager.
+the :class:`~actions.tickets.desk_service.Desk` service. ``setup_sandbox`` (called only by
+``python -m engine shell`` and the test kit, before that) fills in what is not set: a throwaway
+SQLite file for ``DATABASE_URL``, and for ``MANAGER_CHAT_ID`` a simulated managers' group with
+one manager, so one person can play the customer and a manager.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -21,26 +23,27 @@ from engine.errors import ConfigError
 from engine.packages import PackageContext
 from engine.settings import Settings
 
-__all__ = ["setup_package"]
+if TYPE_CHECKING:  # the sandbox is never part of a production start
+    from engine.playground.sandbox import Sandbox
+
+__all__ = ["setup_package", "setup_sandbox"]
 
 SANDBOX_GROUP = "Managers"
 SANDBOX_MANAGER = "Manager"
 
 
-def _sandbox_database(pkg: PackageContext) -> str:
-    folder = pkg.stack.enter_context(tempfile.TemporaryDirectory(prefix="vin-desk-"))
-    return f"sqlite+aiosqlite:///{Path(folder) / 'vin_report.db'}"
-
-
-def _sandbox_desk(pkg: PackageContext) -> None:
-    world = pkg.world
-    if world is None or pkg.environ.get("MANAGER_CHAT_ID"):
+async def setup_sandbox(sandbox: Sandbox) -> None:
+    if not sandbox.environ.get("DATABASE_URL"):
+        folder = sandbox.stack.enter_context(tempfile.TemporaryDirectory(prefix="vin-desk-"))
+        sandbox.set_environ(DATABASE_URL=f"sqlite+aiosqlite:///{Path(folder) / 'vin_report.db'}")
+    if sandbox.environ.get("MANAGER_CHAT_ID"):
         return
+    world = sandbox.world
     manager = world.user(SANDBOX_MANAGER)
     group = world.group(SANDBOX_GROUP, [manager])
-    pkg.set_environ(MANAGER_CHAT_ID=str(group))
-    if not pkg.environ.get("MANAGER_IDS"):
-        pkg.set_environ(MANAGER_IDS=str(manager))
+    sandbox.set_environ(MANAGER_CHAT_ID=str(group))
+    if not sandbox.environ.get("MANAGER_IDS"):
+        sandbox.set_environ(MANAGER_IDS=str(manager))
     world.note(f"The managers' group is {SANDBOX_GROUP!r} (id {group}); {SANDBOX_MANAGER!r} "
                f"(id {manager}) is the manager. Send a VIN here, then ':user {SANDBOX_MANAGER}' "
                f"and ':group {SANDBOX_GROUP}' to take it; finish with "
@@ -58,11 +61,7 @@ async def _check_managers(settings: Settings) -> None:
 
 
 async def setup_package(pkg: PackageContext) -> None:
-    url = pkg.environ.get("DATABASE_URL")
-    if not url:
-        url = _sandbox_database(pkg) if pkg.sandbox else DEFAULT_DATABASE_URL
-    if pkg.sandbox:
-        _sandbox_desk(pkg)
+    url = pkg.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     try:
         await upgrade_database(url)
     except ValueError as exc:  # a URL of another back-end or driver, or no URL at all

@@ -28,7 +28,7 @@ from engine.actions import Services
 from engine.compile.bot import CompiledBot, compile_bot
 from engine.compile.values import StateMap
 from engine.errors import ConfigError
-from engine.packages import LiveSettings, PackageContext, SandboxWorld, start_packages
+from engine.packages import LiveSettings, PackageContext, start_packages
 from engine.runtime.commands import publish_commands
 from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime, utc_now
 from engine.runtime.errors import setup_error_handlers, stale_callback_router
@@ -170,15 +170,16 @@ class _DedupeMiddleware:
 async def build_app(
     bundle: ScenarioBundle, bot: Bot, storage: StorageBundle, *,
     environ: Mapping[str, str], services: Services | None = None,
-    clock: Callable[[], datetime] = utc_now, sandbox: bool = False,
-    world: SandboxWorld | None = None, retry: StartupRetry | None = None,
+    clock: Callable[[], datetime] = utc_now, retry: StartupRetry | None = None,
     compiled: CompiledBot | None = None,
 ) -> BotApp:
     """Run the action packages' start-up hooks, resolve settings, and compile the dispatcher.
 
-    ``sandbox`` lets packages start local emulators of their external services (the terminal
-    chat and the playground); ``retry`` gives services that do not answer yet time to come up
-    (none by default); a start-up failure closes whatever the hooks had opened.
+    ``retry`` gives services that do not answer yet time to come up (none by default); a
+    start-up failure closes whatever the hooks had opened.
+    Packages' sandboxes (local emulators of their services) are not started here: the shell and
+    the test kit start them first and pass the ``environ`` they provide
+    (:mod:`engine.playground.sandbox`).
 
     ``compiled``: the scenario already compiled (a compiled bot serves one dispatcher);
     compiled here otherwise.
@@ -186,7 +187,7 @@ async def build_app(
     stack = contextlib.AsyncExitStack()
     try:
         return await _build(bundle, bot, storage, environ, services or Services(), clock,
-                            sandbox, stack, world, retry, compiled)
+                            stack, retry, compiled)
     except BaseException:
         await stack.aclose()
         raise
@@ -194,14 +195,14 @@ async def build_app(
 
 async def _build(
     bundle: ScenarioBundle, bot: Bot, storage: StorageBundle, environ: Mapping[str, str],
-    services: Services, clock: Callable[[], datetime], sandbox: bool,
-    stack: contextlib.AsyncExitStack, world: SandboxWorld | None, retry: StartupRetry | None,
+    services: Services, clock: Callable[[], datetime], stack: contextlib.AsyncExitStack,
+    retry: StartupRetry | None,
     compiled: CompiledBot | None,
 ) -> BotApp:
     scenario = bundle.scenario
     services.add(KeyValueStore, storage.kv)  # type: ignore[type-abstract]
     pkg = PackageContext(scenario.scenario, dict(environ), services, storage.kv, storage.redis,
-                         sandbox, clock, stack, world=world if sandbox else None)
+                         clock, stack)
     live = await start_packages(scenario.scenario, scenario.actions, scenario.settings, pkg,
                                 retry=retry)
     settings = live.current

@@ -1,0 +1,80 @@
+"""Sandboxes of action packages: local stand-ins for their external services.
+
+A package a scenario names under ``actions:`` may define, next to ``setup_package``::
+
+    async def setup_sandbox(sandbox: Sandbox) -> None:
+        if not sandbox.environ.get("ERP_KEY"):
+            server = await sandbox.stack.enter_async_context(ErpEmulator(demo_data()))
+            sandbox.set_environ(ERP_URL=server.base_url, ERP_KEY="demo")
+
+The terminal chat, the playground and the test kit (``Playground.open(..., sandbox=True)``) call
+it before the bot is built, so the bot then starts as in production, on the environment the
+sandboxes provided, with no account and no network. ``sandbox.world`` creates simulated people
+and groups in the Bot API emulator (e.g. a help desk's managers' group) and leaves notes for the
+person at the keyboard. The production composition root (``engine.runtime.app.build_app``)
+never calls this hook; that is how ``engine/`` offers the REGOS demo shop without importing
+``actions/`` and without emulators in production code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from engine.masking import SECRETS
+
+__all__ = ["SANDBOX_HOOK", "Sandbox", "SandboxWorld", "start_sandboxes"]
+
+SANDBOX_HOOK = "setup_sandbox"
+log = logging.getLogger("engine.sandbox")
+
+
+class SandboxWorld(Protocol):
+    """The simulated Telegram of the terminal chat and the playground."""
+
+    def user(self, first_name: str, *, language_code: str | None = None) -> int:
+        """A simulated person (created once per name); their user id."""
+        ...
+
+    def group(self, title: str, member_ids: Sequence[int]) -> int:
+        """A group with these people and the bot (created once per title); its chat id."""
+        ...
+
+    def note(self, text: str) -> None:
+        """A line shown to the person at the keyboard when the session starts."""
+        ...
+
+
+@dataclass
+class Sandbox:
+    """What a package's ``setup_sandbox`` hook receives; ``stack`` closes after the bot."""
+
+    scenario: str
+    environ: Mapping[str, str]
+    stack: contextlib.AsyncExitStack
+    world: SandboxWorld
+
+    @property
+    def log(self) -> logging.Logger:
+        return log
+
+    def set_environ(self, **values: str) -> None:
+        """Provide environment values the bot's start-up (``setup_package``) will see."""
+        env = dict(self.environ)
+        env.update(values)
+        self.environ = env
+        SECRETS.add_environ(values)
+
+
+async def start_sandboxes(packages: Mapping[str, str], sandbox: Sandbox) -> Mapping[str, str]:
+    """Run the ``setup_sandbox`` hook of every package (once each); the environment they
+    leave for the bot."""
+    for dotted in dict.fromkeys(packages.values()):
+        hook: Any = getattr(importlib.import_module(dotted), SANDBOX_HOOK, None)
+        if hook is not None:
+            await hook(sandbox)
+    return sandbox.environ
