@@ -15,6 +15,7 @@ from aiogram_dialog.api.entities import NewMessage, OldMessage, ShowMode
 from engine.playground.botapi import BotApiEmulator, EmulatorSession
 from engine.runtime.app import make_bot
 from engine.runtime.messages import EngineMessageManager, rendering_digest
+from engine.runtime.sender import Sender
 
 TOKEN = "123456:TEST-TOKEN"
 
@@ -28,7 +29,7 @@ async def test_closing_the_last_dialog_takes_the_reply_keyboard_away_without_a_t
     account = emu.add_bot(TOKEN, username="kbd_bot")
     chat = emu.private_chat(account, emu.add_user("Ann"))
     bot = make_bot(TOKEN, session=EmulatorSession(emu))
-    manager = EngineMessageManager()
+    manager = EngineMessageManager(Sender(bot))
     try:
         keyboard = ReplyKeyboardMarkup(keyboard=[[KeyboardButton(text="📱 Номер",
                                                                  request_contact=True)]])

@@ -36,6 +36,7 @@ from engine.runtime.fitting import FitToLimits
 from engine.runtime.jobs import JobRunner
 from engine.runtime.messages import EngineMessageManager
 from engine.runtime.notifier import SIDE_INDEX_KEY, Notifier, SideMessageIndex
+from engine.runtime.sender import SENDER_KEY, Sender
 from engine.runtime.storage import KeyValueStore, StorageBundle
 from engine.scenario.pipeline import ScenarioBundle
 from engine.startup import StartupRetry
@@ -210,17 +211,19 @@ async def _build(
     index = SideMessageIndex(storage.kv, bot_key)
     runtime = Runtime(scenario, bundle.store, bundle.registry, settings, services,
                       notifier=None, clock=clock)  # type: ignore[arg-type]
-    runtime.notifier = Notifier(bot, runtime, index)
+    sender = Sender(bot)  # the bot's one way out to Telegram
+    runtime.notifier = Notifier(sender, runtime, index)
     services.add(Bot, bot)
     bot_def = compiled or compile_bot(scenario, bundle.registry, bundle.store)
     jobs = JobRunner(runtime, bot_def.jobs, storage.kv, bot_key)
     in_flight = InFlight()
 
     dp = Dispatcher(storage=storage.fsm, events_isolation=storage.isolation)
-    manager = EngineMessageManager()
+    manager = EngineMessageManager(sender)
     dp[RUNTIME_KEY] = runtime
     dp["engine_states"] = bot_def.states
     dp[SIDE_INDEX_KEY] = index
+    dp[SENDER_KEY] = sender
     dp["engine_pending_notices"] = manager.pending_notices
     dp.update.outer_middleware(in_flight)
     dp.update.outer_middleware(_DedupeMiddleware(storage.kv, bot_key))

@@ -28,6 +28,7 @@ from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, Unknown
 from engine.compile.values import StateMap
 from engine.errors import ActionError, StorageUnavailable
 from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime
+from engine.runtime.sender import sender_of
 
 __all__ = ["setup_error_handlers", "stale_callback_router"]
 
@@ -47,15 +48,16 @@ def _addressed_to_bot(message: Message) -> bool:
         replied is not None and replied.from_user is not None and replied.from_user.is_bot)
 
 
-async def _tell(event: ErrorEvent, text: str) -> None:
+async def _tell(event: ErrorEvent, data: dict[str, Any], text: str) -> None:
     update = event.update
     message = update.message
+    sender = sender_of(data)
     if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=False)
+        await sender.answer_callback(update.callback_query.id, text, show_alert=False)
     elif message is not None and message.chat.type == "private":
-        await message.answer(text)
+        await sender.answer(message, text)
     elif message is not None and _addressed_to_bot(message):
-        await message.reply(text)
+        await sender.reply(message, text)
 
 
 async def on_stale(event: ErrorEvent, dialog_manager: DialogManager, **data: Any) -> None:
@@ -63,7 +65,7 @@ async def on_stale(event: ErrorEvent, dialog_manager: DialogManager, **data: Any
     states = cast(StateMap, data["engine_states"])
     locale = _locale(data, runtime)
     log.warning("stale event (%s): %s", type(event.exception).__name__, event.exception)
-    await _tell(event, runtime.label("engine.outdated", locale, {}))
+    await _tell(event, data, runtime.label("engine.outdated", locale, {}))
     chat = data.get("event_chat")
     if chat is not None and chat.type == "private":
         await dialog_manager.start(states.menu, mode=StartMode.RESET_STACK,
@@ -76,7 +78,7 @@ async def on_action_error(event: ErrorEvent, **data: Any) -> None:
     log.warning("action failed: %s", error)
     key = error.user_message if error.user_message and runtime.store.has_label(
         error.user_message) else "engine.error"
-    await _tell(event, runtime.label(key, _locale(data, runtime), {}))
+    await _tell(event, data, runtime.label(key, _locale(data, runtime), {}))
 
 
 async def on_unexpected(event: ErrorEvent, **data: Any) -> None:
@@ -84,7 +86,7 @@ async def on_unexpected(event: ErrorEvent, **data: Any) -> None:
     log.error("unexpected error while handling update %s", event.update.update_id,
               exc_info=event.exception)
     try:
-        await _tell(event, runtime.label("engine.error", _locale(data, runtime), {}))
+        await _tell(event, data, runtime.label("engine.error", _locale(data, runtime), {}))
     except Exception:  # the user could not be told (blocked, network): already logged
         log.warning("could not tell the user about the error", exc_info=True)
 
@@ -100,7 +102,7 @@ async def on_storage_outage(handler: Callable[[TelegramObject, dict[str, Any]], 
     key = label if runtime.store.has_label(label) else "engine.error"
     log.debug("update %s not handled: %s", event.update.update_id, event.exception)
     try:
-        await _tell(event, runtime.label(key, _locale(data, runtime), {}))
+        await _tell(event, data, runtime.label(key, _locale(data, runtime), {}))
     except TelegramAPIError as exc:  # blocked, or the callback was already answered
         log.info("could not tell the user Redis is unavailable: %s", exc)
     return None
@@ -120,7 +122,8 @@ def stale_callback_router() -> Router:
     @router.callback_query()
     async def unhandled(callback: CallbackQuery, **data: Any) -> None:
         runtime = cast(Runtime, data[RUNTIME_KEY])
-        await callback.answer(runtime.label("engine.outdated", _locale(data, runtime), {}))
+        await sender_of(data).answer_callback(
+            callback.id, runtime.label("engine.outdated", _locale(data, runtime), {}))
 
     @router.message(lambda m: m.chat.type != "private")
     async def ignore_group_chatter(message: Message) -> None:

@@ -23,15 +23,18 @@ from aiogram.types import CallbackQuery, Chat, Message, User
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from pydantic import ValidationError
 
-from engine.actions import ActionSpec, EventInfo, Result
+from engine.actions import ActionContext, EventInfo, Result
 from engine.compile.values import CompiledCall, CompiledRoute, StateMap
 from engine.errors import FlowError
 from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime, chat_info, user_info
+from engine.runtime.executor import execute, follow
+from engine.runtime.sender import sender_of
 from engine.scenario.targets import Target
 
 __all__ = [
     "FINISHED",
     "HISTORY_KEY",
+    "DialogSurface",
     "call_action",
     "click_scope",
     "follow_route",
@@ -45,6 +48,8 @@ HISTORY_KEY = "_history"
 THEN_KEY = "_then"
 #: what a dialog closed by ``done`` hands to its caller (``cancel`` and ``back`` hand nothing)
 FINISHED = "finished"
+#: where an outcome the scenario does not route leads inside a dialog: nowhere
+STAY = CompiledRoute(Target("stay"))
 log = logging.getLogger("engine.flow")
 
 
@@ -111,32 +116,31 @@ async def run_call(
     manager: DialogManager, call: CompiledCall, dialog_id: str, extra: Mapping[str, Any],
     event: EventInfo,
 ) -> None:
-    """Run an action from a click or an input and follow the route of its outcome."""
+    """Run an action from a click or an input and follow the route of its outcome (an outcome
+    the scenario does not route stays on the window)."""
     scope = click_scope(manager)
     scope.update(extra)
     data = manager.current_context().dialog_data
-    result = await call_action(manager, call, scope, data, event)
-    data.update(jsonable(dict(result.data)))
-    route = call.routes.get(result.outcome, CompiledRoute(Target("stay")))
-    then = None
-    if route.again:
-        then = {"dialog": dialog_id, "again": call.key, "extra": jsonable(dict(extra))}
-    await follow_route(manager, route, dialog_id, then)
+    await execute(call, evaluate_args(call, scope), dialog_context(manager, data, event),
+                  DialogSurface(manager, dialog_id, call.key, extra), unrouted=STAY)
 
 
 async def call_action(
     manager: DialogManager, call: CompiledCall, scope: Mapping[str, Any],
     data: dict[str, Any], event: EventInfo | None = None,
 ) -> Result:
-    """Evaluate the arguments in ``scope``, run the action with one context, check its result."""
-    runtime = runtime_of(manager)
-    args = evaluate_args(call, scope)
+    """Evaluate the arguments in ``scope``, run the action with one context, check its result
+    (a window's ``load``: its outcome is not routed)."""
+    ctx = dialog_context(manager, data, event)
+    return await execute(call, evaluate_args(call, scope), ctx, None)
+
+
+def dialog_context(manager: DialogManager, data: dict[str, Any],
+                   event: EventInfo | None) -> ActionContext:
     user = cast(User | None, manager.middleware_data.get("event_from_user"))
     chat = cast(Chat | None, manager.middleware_data.get("event_chat"))
-    ctx = runtime.action_context(user_info(user), chat_info(chat), locale_of(manager), data, event)
-    result = await call.spec.func(ctx, **args)
-    check_result(call.spec, result)
-    return result
+    return runtime_of(manager).action_context(user_info(user), chat_info(chat),
+                                              locale_of(manager), data, event)
 
 
 def evaluate_args(call: CompiledCall, scope: Mapping[str, Any]) -> dict[str, Any]:
@@ -156,36 +160,53 @@ def evaluate_args(call: CompiledCall, scope: Mapping[str, Any]) -> dict[str, Any
     return args
 
 
-def check_result(spec: ActionSpec, result: object) -> str:
-    if not isinstance(result, Result):
-        raise FlowError(f"action {spec.name} returned {type(result).__name__}, not a Result")
-    if result.outcome not in spec.outcomes:
-        raise FlowError(
-            f"action {spec.name} returned undeclared outcome {result.outcome!r} "
-            f"(declared: {', '.join(spec.outcomes)})"
-        )
-    return result.outcome
+class DialogSurface:
+    """A route followed inside a dialog (:class:`engine.runtime.executor.Surface`): the action's
+    data joins the dialog data, a notice is a toast (a short message for typed input), a reply
+    is a message, and the target moves inside the dialog stack. ``again_key``/``extra``: the
+    call and its input, for a continuation that runs the call again (``then: again``)."""
+
+    def __init__(self, manager: DialogManager, dialog_id: str, again_key: str | None = None,
+                 extra: Mapping[str, Any] | None = None) -> None:
+        self.manager = manager
+        self.dialog_id = dialog_id
+        self.again_key = again_key
+        self.extra = extra or {}
+
+    def absorb(self, data: Mapping[str, Any]) -> None:
+        self.manager.current_context().dialog_data.update(jsonable(dict(data)))
+
+    def label(self, key: str) -> str:
+        manager = self.manager
+        return runtime_of(manager).label(key, locale_of(manager), click_scope(manager))
+
+    def render(self, template: str) -> str:
+        manager = self.manager
+        return runtime_of(manager).render(template, locale_of(manager), click_scope(manager))
+
+    async def notice(self, text: str | None) -> None:
+        if text is not None:
+            await show_notice(self.manager, text)
+
+    async def show_reply(self, text: str) -> None:
+        chat = cast(Chat, self.manager.middleware_data["event_chat"])
+        await sender_of(self.manager.middleware_data).send_text(chat.id, text)
+        self.manager.show_mode = ShowMode.SEND
+
+    async def go(self, route: CompiledRoute) -> None:
+        then: dict[str, Any] | None = None
+        if route.again and self.again_key is not None:
+            then = {"dialog": self.dialog_id, "again": self.again_key,
+                    "extra": jsonable(dict(self.extra))}
+        elif route.then is not None:
+            then = {"dialog": self.dialog_id,
+                    "go": [route.then.kind, route.then.dialog, route.then.window]}
+        await go(self.manager, route.target, self.dialog_id, then)
 
 
-async def follow_route(manager: DialogManager, route: CompiledRoute, dialog_id: str,
-                       then: dict[str, Any] | None = None) -> None:
-    """Show the route's notice and reply, then go to its target (``then``: the continuation
-    of ``then: again``, made by the caller that knows the call and its input)."""
-    if then is None and route.then is not None:
-        then = {"dialog": dialog_id,
-                "go": [route.then.kind, route.then.dialog, route.then.window]}
-    runtime = runtime_of(manager)
-    locale = locale_of(manager)
-    if route.notice or route.reply:
-        scope = click_scope(manager)
-        if route.notice:
-            await show_notice(manager, runtime.label(route.notice, locale, scope))
-        if route.reply:
-            text = runtime.render(route.reply, locale, scope)
-            chat = cast(Chat, manager.middleware_data["event_chat"])
-            await manager.middleware_data["bot"].send_message(chat.id, text, parse_mode="HTML")
-            manager.show_mode = ShowMode.SEND
-    await go(manager, route.target, dialog_id, then)
+async def follow_route(manager: DialogManager, route: CompiledRoute, dialog_id: str) -> None:
+    """Follow a route with no action (a button's or an input's ``go:``) inside the dialog."""
+    await follow(route, DialogSurface(manager, dialog_id))
 
 
 async def resume(start_data: Any, result: Any, manager: DialogManager) -> None:
@@ -216,7 +237,7 @@ async def show_notice(manager: DialogManager, text: str) -> None:
             pending[event.id] = text
         return
     if isinstance(event, Message):
-        await event.answer(text, parse_mode=None)
+        await sender_of(manager.middleware_data).answer(event, text, parse_mode=None)
         manager.show_mode = ShowMode.SEND
 
 

@@ -20,8 +20,10 @@ from engine.compile.values import CompiledCall, CompiledRoute, StateMap
 from engine.errors import ArgumentError
 from engine.runtime.arguments import callback_arities, decode_args
 from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime, chat_info, user_info
-from engine.runtime.flow import check_result, jsonable
+from engine.runtime.executor import execute, follow
+from engine.runtime.flow import jsonable
 from engine.runtime.notifier import SIDE_INDEX_KEY, SideMessageIndex
+from engine.runtime.sender import sender_of
 from engine.scenario import schema as s
 from engine.widgets.inputs import event_from_message
 
@@ -87,14 +89,14 @@ class _Handler:
         groups = self._match_args(raw_args) if self.spec.command else {}
         scope = runtime.base_scope(user_info(message.from_user), chat_info(message.chat), locale)
         if groups is None:
-            await self._refuse(message, runtime, locale, scope, "bad_arguments")
+            await self._refuse(message, data, runtime, locale, scope, "bad_arguments")
             return
         if self.spec.text and self.args is None:
             match = re.search(self.spec.text, message.text or "")
             groups = match.groupdict() if match else {}
         refusal = _document_ok(self.spec.document, message)
         if refusal:
-            await self._refuse(message, runtime, locale, scope, refusal)
+            await self._refuse(message, data, runtime, locale, scope, refusal)
             return
         scope.update(groups)
         scope.update({"text": message.text or message.caption, "args": raw_args})
@@ -102,7 +104,7 @@ class _Handler:
             args = self._decode(scope)
         except ArgumentError as exc:
             runtime.log.info("a message refused (bad_value): %s", _named(exc))
-            await self._refuse(message, runtime, locale, scope, "bad_value")
+            await self._refuse(message, data, runtime, locale, scope, "bad_value")
             return
         await self.execute(runtime, locale, scope, args, event_from_message(message),
                            dialog_manager, message.chat.id, None)
@@ -119,14 +121,14 @@ class _Handler:
         if len(parts) not in self.arities:  # no button sends that: forged data
             runtime.log.info("callback %r refused (bad_arguments): %d parts", self.spec.callback,
                              len(parts))
-            await self._refuse(callback, runtime, locale, scope, "bad_arguments")
+            await self._refuse(callback, data, runtime, locale, scope, "bad_arguments")
             return
         try:
             args = self._decode(scope)
         except ArgumentError as exc:
             runtime.log.info("callback %r refused (bad_value): %s", self.spec.callback,
                              _named(exc))
-            await self._refuse(callback, runtime, locale, scope, "bad_value")
+            await self._refuse(callback, data, runtime, locale, scope, "bad_value")
             return
         event = EventInfo(message_id=message.message_id if message else None,
                           callback_args=tuple(parts))
@@ -140,52 +142,80 @@ class _Handler:
         values = {name: value(scope) for name, value in self.call.args.items()}
         return decode_args(values, self.call.spec.annotations, self.call.adapters)
 
-    async def _refuse(self, event: Message | CallbackQuery, runtime: Runtime, locale: str,
-                      scope: Mapping[str, Any], reason: str) -> None:
+    async def _refuse(self, event: Message | CallbackQuery, data: Mapping[str, Any],
+                      runtime: Runtime, locale: str, scope: Mapping[str, Any],
+                      reason: str) -> None:
         """Answer a refused event with the handler's label for ``reason`` (a reply to a
         message, a toast for a button), or silently when the scenario has none."""
         key = self.spec.refuse.get(reason, f"handler.{reason}")
         text = runtime.label(key, locale, {**scope, "reason": reason}) \
             if runtime.store.has_label(key) else None
+        sender = sender_of(data)
         if isinstance(event, CallbackQuery):
-            await event.answer(text)
+            await sender.answer_callback(event.id, text)
         elif text is not None:
-            await event.reply(text)
+            await sender.reply(event, text)
 
     async def execute(self, runtime: Runtime, locale: str, scope: dict[str, Any],
                       args: Mapping[str, Any], event: EventInfo, manager: DialogManager,
                       chat_id: int, callback: CallbackQuery | None) -> None:
+        surface = _HandlerSurface(runtime, locale, scope, manager, chat_id, callback, self.states)
         if self.spec.reply:
-            await manager.middleware_data["bot"].send_message(
-                chat_id, runtime.render(self.spec.reply, locale, scope), parse_mode="HTML")
-        route = self.go
-        start_data: dict[str, Any] = {}
-        if self.call is not None:
-            md = manager.middleware_data
-            ctx = runtime.action_context(user_info(md.get("event_from_user")),
-                                         chat_info(md.get("event_chat"), chat_id), locale, {},
-                                         event)
-            result = await self.call.spec.func(ctx, **args)
-            outcome = check_result(self.call.spec, result)
-            start_data = jsonable(dict(result.data))
-            scope.update(result.data)
-            route = self.call.routes.get(outcome)
-        if callback is not None:
-            text = runtime.label(route.notice, locale, scope) if route and route.notice else None
-            await callback.answer(text)
-        if route is None:
+            await surface.show_reply(surface.render(self.spec.reply))
+        if self.call is None:
+            await follow(self.go, surface)
             return
-        if route.notice and callback is None and isinstance(manager.event, Message):
-            await manager.event.reply(runtime.label(route.notice, locale, scope))
-        if route.reply:
-            await manager.middleware_data["bot"].send_message(
-                chat_id, runtime.render(route.reply, locale, scope), parse_mode="HTML")
+        md = manager.middleware_data
+        ctx = runtime.action_context(user_info(md.get("event_from_user")),
+                                     chat_info(md.get("event_chat"), chat_id), locale, {}, event)
+        await execute(self.call, args, ctx, surface)
+
+
+class _HandlerSurface:
+    """A route followed by a handler (:class:`engine.runtime.executor.Surface`): its button is
+    answered (with the notice, or silently), a message gets the notice as a reply, and the target
+    window starts afresh with the action's data as its start data."""
+
+    def __init__(self, runtime: Runtime, locale: str, scope: dict[str, Any],
+                 manager: DialogManager, chat_id: int, callback: CallbackQuery | None,
+                 states: StateMap) -> None:
+        self.runtime = runtime
+        self.locale = locale
+        self.scope = scope
+        self.manager = manager
+        self.chat_id = chat_id
+        self.callback = callback
+        self.states = states
+        self.start_data: dict[str, Any] = {}
+
+    def absorb(self, data: Mapping[str, Any]) -> None:
+        self.start_data = jsonable(dict(data))
+        self.scope.update(data)
+
+    def label(self, key: str) -> str:
+        return self.runtime.label(key, self.locale, self.scope)
+
+    def render(self, template: str) -> str:
+        return self.runtime.render(template, self.locale, self.scope)
+
+    async def notice(self, text: str | None) -> None:
+        sender = sender_of(self.manager.middleware_data)
+        if self.callback is not None:
+            await sender.answer_callback(self.callback.id, text)
+        elif text is not None and isinstance(self.manager.event, Message):
+            await sender.reply(self.manager.event, text)
+
+    async def show_reply(self, text: str) -> None:
+        await sender_of(self.manager.middleware_data).send_text(self.chat_id, text)
+
+    async def go(self, route: CompiledRoute) -> None:
         target = route.target
         if target.kind == "menu":
-            await manager.start(self.states.menu, data=start_data, mode=StartMode.RESET_STACK)
+            await self.manager.start(self.states.menu, data=self.start_data,
+                                     mode=StartMode.RESET_STACK)
         elif target.kind == "window" and target.dialog and target.window:
-            await manager.start(self.states[(target.dialog, target.window)], data=start_data,
-                                mode=StartMode.RESET_STACK)
+            await self.manager.start(self.states[(target.dialog, target.window)],
+                                     data=self.start_data, mode=StartMode.RESET_STACK)
 
 
 def _named(error: ArgumentError) -> str:

@@ -19,7 +19,8 @@ from datetime import datetime
 from engine.actions import ChatInfo, EventInfo, UserInfo
 from engine.compile.values import CompiledJob
 from engine.runtime.context import Runtime
-from engine.runtime.flow import check_result, evaluate_args
+from engine.runtime.executor import execute
+from engine.runtime.flow import evaluate_args
 from engine.runtime.storage import KeyValueStore
 
 __all__ = ["JobRunner"]
@@ -72,7 +73,7 @@ class JobRunner:
             args = evaluate_args(job.call, scope)
             ctx = runtime.action_context(UserInfo(id=0), ChatInfo(id=0, type="job"), locale, {},
                                          EventInfo())
-            check_result(job.call.spec, await job.call.spec.func(ctx, **args))
+            await execute(job.call, args, ctx, None)  # a job's outcomes lead nowhere
             self.runs[job.name] += 1
         except Exception:
             self.failures[job.name] += 1

@@ -36,6 +36,7 @@ from aiogram_dialog.api.entities import MediaAttachment, NewMessage, OldMessage,
 from aiogram_dialog.api.protocols import MessageNotModified
 from aiogram_dialog.manager.message_manager import MessageManager
 
+from engine.runtime.sender import Sender
 from engine.widgets.text import BYTES_SCHEME
 
 __all__ = ["EngineMessageManager"]
@@ -73,7 +74,11 @@ def rendering_digest(message: NewMessage) -> str:
 
 
 class EngineMessageManager(MessageManager):
-    def __init__(self) -> None:
+    """aiogram-dialog sends the windows with the Bot it is given; the calls added here go
+    through the bot's :class:`~engine.runtime.sender.Sender`."""
+
+    def __init__(self, sender: Sender) -> None:
+        self.sender = sender
         self.pending_notices: dict[str, str] = {}
         self._shown: OrderedDict[tuple[int, int], str] = OrderedDict()
 
@@ -138,10 +143,10 @@ class EngineMessageManager(MessageManager):
         if new_message.reply_markup is None:
             return sent
         try:
-            edited = await bot.edit_message_reply_markup(
-                chat_id=sent.chat.id, message_id=sent.message_id,
-                business_connection_id=new_message.business_connection_id,
-                reply_markup=new_message.reply_markup)  # type: ignore[arg-type]
+            edited = await self.sender.edit_markup(
+                sent.chat.id, sent.message_id,
+                new_message.reply_markup,  # type: ignore[arg-type]
+                business_connection_id=new_message.business_connection_id)
         except TelegramBadRequest as exc:
             log.warning("buttons could not be added to the window (%s): sending it again",
                         exc.message)
@@ -171,7 +176,7 @@ class EngineMessageManager(MessageManager):
 
     async def _delete_quietly(self, bot: Bot, message: Message) -> None:
         try:
-            await bot.delete_message(chat_id=message.chat.id, message_id=message.message_id)
+            await self.sender.delete(message.chat.id, message.message_id)
         except TelegramBadRequest as exc:
             log.warning("a helper message could not be deleted: %s", exc.message)
 
@@ -180,7 +185,7 @@ class EngineMessageManager(MessageManager):
     async def answer_callback(self, bot: Bot, callback_query: CallbackQuery) -> None:
         text = self.pending_notices.pop(callback_query.id, None)
         try:
-            await bot.answer_callback_query(callback_query_id=callback_query.id, text=text)
+            await self.sender.answer_callback(callback_query.id, text)
         except TelegramAPIError as exc:
             if "query id is invalid" in exc.message.lower() or "too old" in exc.message.lower():
                 log.warning("cannot answer callback: %s", exc)

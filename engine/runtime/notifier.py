@@ -1,7 +1,8 @@
 """Side messages: what the bot sends to *other* chats (a ticket card to the managers' group).
 
 Rendered from the scenario's ``messages:`` (a template + buttons whose callback data is
-``<callback>:<arg>:...``), sent through the Bot, and remembered by (chat, message id) so that a
+``<callback>:<arg>:...``), sent through the bot's :class:`~engine.runtime.sender.Sender`, and
+remembered by (chat, message id) so that a
 ``reply_to:`` handler can recognise replies to them.
 """
 
@@ -10,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aiogram import Bot
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from engine.actions import Document
 from engine.errors import FlowError
 from engine.runtime.context import Runtime
+from engine.runtime.sender import Sender
 from engine.runtime.storage import KeyValueStore
 from engine.scenario.expressions import compile_condition, compile_value
 
@@ -55,8 +56,8 @@ class SideMessageIndex:
 class Notifier:
     """Implements :class:`engine.actions.NotifierProtocol` for one bot."""
 
-    def __init__(self, bot: Bot, runtime: Runtime, index: SideMessageIndex) -> None:
-        self.bot = bot
+    def __init__(self, sender: Sender, runtime: Runtime, index: SideMessageIndex) -> None:
+        self.sender = sender
         self.runtime = runtime
         self.index = index
         self._conditions: dict[str, Any] = {}
@@ -106,11 +107,10 @@ class Notifier:
         text = self.runtime.render(spec.text, loc, scope)
         markup = self._markup(message, scope, loc)
         if document is not None:
-            sent = await self.bot.send_document(chat_id, document.file_id, caption=text,
-                                                parse_mode="HTML", reply_markup=markup)
+            sent = await self.sender.send_document(chat_id, document.file_id, caption=text,
+                                                   reply_markup=markup)
         else:
-            sent = await self.bot.send_message(chat_id, text, parse_mode="HTML",
-                                               reply_markup=markup)
+            sent = await self.sender.send_text(chat_id, text, reply_markup=markup)
         await self.index.remember(chat_id, sent.message_id, message)
         return sent.message_id
 
@@ -119,10 +119,8 @@ class Notifier:
         loc = self._locale(locale)
         scope = self._scope(data)
         spec = self.runtime.scenario.messages[message]
-        await self.bot.edit_message_text(
-            text=self.runtime.render(spec.text, loc, scope), chat_id=chat_id,
-            message_id=message_id, parse_mode="HTML", reply_markup=self._markup(message, scope, loc),
-        )
+        await self.sender.edit_text(chat_id, message_id, self.runtime.render(spec.text, loc, scope),
+                                    reply_markup=self._markup(message, scope, loc))
 
     async def send_document(self, chat_id: int, document: Document, *,
                             caption_template: str | None = None,
@@ -132,6 +130,5 @@ class Notifier:
         if caption_template is not None:
             caption = self.runtime.render(caption_template, self._locale(locale),
                                           self._scope(data or {}))
-        sent = await self.bot.send_document(chat_id, document.file_id, caption=caption,
-                                            parse_mode="HTML")
+        sent = await self.sender.send_document(chat_id, document.file_id, caption=caption)
         return sent.message_id

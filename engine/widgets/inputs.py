@@ -20,6 +20,7 @@ from aiogram_dialog.widgets.input import MessageInput
 from engine.actions import Contact, Document, EventInfo, Location
 from engine.compile.values import CompiledCall, CompiledRoute
 from engine.runtime.flow import click_scope, follow_route, locale_of, run_call, runtime_of
+from engine.runtime.sender import sender_of
 from engine.scenario import schema as s
 
 __all__ = ["InputRule", "build_input", "check_input", "event_from_message"]
@@ -128,7 +129,7 @@ def build_input(rule: InputRule) -> MessageInput:
             runtime = runtime_of(manager)
             scope = {**click_scope(manager), "reason": value.reason, **value.details}
             text = runtime.label(rule.spec.invalid, locale_of(manager), scope)
-            await message.answer(text)
+            await sender_of(manager.middleware_data).answer(message, text)
             manager.show_mode = ShowMode.SEND
             return
         if rule.spec.save_as:
@@ -149,7 +150,8 @@ def wrong_kind_input(invalid_label: str) -> MessageInput:
     async def on_other(message: Message, widget: MessageInput, manager: DialogManager) -> None:
         runtime = runtime_of(manager)
         scope = {**click_scope(manager), "reason": "wrong_kind"}
-        await message.answer(runtime.label(invalid_label, locale_of(manager), scope))
+        text = runtime.label(invalid_label, locale_of(manager), scope)
+        await sender_of(manager.middleware_data).answer(message, text)
         manager.show_mode = ShowMode.SEND
 
     return MessageInput(on_other, content_types=ContentType.ANY)
