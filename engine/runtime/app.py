@@ -29,6 +29,7 @@ from engine.compile.bot import CompiledBot, compile_bot
 from engine.compile.values import StateMap
 from engine.errors import ConfigError
 from engine.packages import LiveSettings, PackageContext, start_packages
+from engine.runtime import intent_ids
 from engine.runtime.commands import publish_commands
 from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime, utc_now
 from engine.runtime.errors import setup_error_handlers, stale_callback_router
@@ -234,6 +235,7 @@ async def _build(
         dp.include_router(dialog)
     dp.include_router(bot_def.fallbacks)
     dp.include_router(stale_callback_router())
+    intent_ids.install()  # aiogram-dialog's own intent ids collide within a second
     setup_dialogs(dp, message_manager=manager, events_isolation=storage.isolation)
     setup_error_handlers(dp)
 
