@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from engine.actions import ActionContext, ActionSpec, Result
+from engine.compile import executors
 from engine.compile.values import CompiledCall, CompiledRoute
 from engine.errors import FlowError
 from engine.runtime import flow, handlers, jobs
@@ -108,3 +109,14 @@ def test_no_caller_runs_an_action_or_checks_an_outcome_itself(module: object) ->
     source = inspect.getsource(module)  # type: ignore[arg-type]
     assert ".spec.func(" not in source
     assert "check_result" not in source
+
+
+def test_the_runtime_implements_the_protocols_the_compiled_bot_calls() -> None:
+    """Compiled dialogs, widgets and handlers reach the runtime only through
+    engine.compile.executors; the runtime's classes offer every member they call."""
+    for protocol, implementation in ((executors.DialogFlowProtocol, flow.DialogFlow),
+                                     (executors.HandlerExecutorProtocol,
+                                      handlers.HandlerExecutor)):
+        members = {name for name, _ in inspect.getmembers(protocol) if not name.startswith("_")}
+        assert members
+        assert members <= set(dir(implementation)), implementation

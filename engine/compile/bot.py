@@ -15,8 +15,8 @@ from aiogram_dialog import Dialog
 
 from engine.actions import ActionRegistry
 from engine.compile.dialogs import DialogCompiler
+from engine.compile.handlers import build_handlers
 from engine.compile.values import CompiledCall, CompiledJob, CompiledRoute, StateMap
-from engine.runtime.handlers import build_handlers
 from engine.scenario import schema as s
 from engine.scenario.targets import resolve_target
 from engine.templates import TemplateStore

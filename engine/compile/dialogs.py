@@ -26,8 +26,8 @@ from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
 from pydantic import TypeAdapter
 
 from engine.actions import ActionRegistry
+from engine.compile.executors import flow_of
 from engine.compile.values import CompiledCall, CompiledRoute, StateMap
-from engine.runtime.flow import call_action, click_scope, resume
 from engine.scenario import schema as s
 from engine.scenario.expressions import compile_condition, compile_value
 from engine.scenario.targets import AGAIN, Target, menu_target, resolve_target, start_window
@@ -229,7 +229,7 @@ class DialogCompiler:
             order = [first] + [w for w in dialog.windows if w != first]
             windows = [self.window(did, wid, dialog.windows[wid]) for wid in order]
             out.append(Dialog(*windows, name=state_group_name(self.sc.scenario, did),
-                              on_process_result=resume))
+                              on_process_result=_resume))
         return out
 
 
@@ -261,13 +261,10 @@ class _UrlText(LabelText):
 
 def _getter(load: CompiledCall | None) -> Any:
     async def getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-        scope = click_scope(dialog_manager)
-        if load is None:
-            return scope
-        # a load action reads a copy of the dialog data: what it renders is not persisted
-        data = dict(dialog_manager.current_context().dialog_data)
-        result = await call_action(dialog_manager, load, scope, data)
-        scope.update(result.data)
-        return scope
+        return await flow_of(dialog_manager).load(dialog_manager, load)
 
     return getter
+
+
+async def _resume(start_data: Any, result: Any, manager: DialogManager) -> None:
+    await flow_of(manager).resume(start_data, result, manager)

@@ -14,10 +14,11 @@ from aiogram.fsm.state import State
 from pydantic import TypeAdapter
 
 from engine.actions import ActionSpec
+from engine.scenario import schema as s
 from engine.scenario.expressions import Evaluator
 from engine.scenario.targets import Target
 
-__all__ = ["CompiledCall", "CompiledJob", "CompiledRoute", "StateMap"]
+__all__ = ["CompiledCall", "CompiledHandler", "CompiledJob", "CompiledRoute", "StateMap"]
 
 
 @dataclass(frozen=True)
@@ -62,3 +63,13 @@ class StateMap:
 
     def __getitem__(self, key: tuple[str, str]) -> State:
         return self.states[key]
+
+
+@dataclass(frozen=True)
+class CompiledHandler:
+    """One ``handlers:`` entry: its spec, its action's call or its route (``go:``)."""
+
+    spec: s.HandlerSpec
+    call: CompiledCall | None
+    go: CompiledRoute | None
+    states: StateMap

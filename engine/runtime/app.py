@@ -26,6 +26,7 @@ from aiogram_dialog import setup_dialogs
 
 from engine.actions import Services
 from engine.compile.bot import CompiledBot, compile_bot
+from engine.compile.executors import FLOW_KEY, HANDLERS_KEY
 from engine.compile.values import StateMap
 from engine.errors import ConfigError
 from engine.packages import LiveSettings, PackageContext, start_packages
@@ -34,6 +35,8 @@ from engine.runtime.commands import publish_commands
 from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime, utc_now
 from engine.runtime.errors import setup_error_handlers, stale_callback_router
 from engine.runtime.fitting import FitToLimits
+from engine.runtime.flow import DialogFlow
+from engine.runtime.handlers import HandlerExecutor
 from engine.runtime.jobs import JobRunner
 from engine.runtime.messages import EngineMessageManager
 from engine.runtime.notifier import SIDE_INDEX_KEY, Notifier, SideMessageIndex
@@ -225,6 +228,8 @@ async def _build(
     dp["engine_states"] = bot_def.states
     dp[SIDE_INDEX_KEY] = index
     dp[SENDER_KEY] = sender
+    dp[FLOW_KEY] = DialogFlow()
+    dp[HANDLERS_KEY] = HandlerExecutor(bot_def.scenario)
     dp["engine_pending_notices"] = manager.pending_notices
     dp.update.outer_middleware(in_flight)
     dp.update.outer_middleware(_DedupeMiddleware(storage.kv, bot_key))

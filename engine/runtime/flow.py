@@ -34,6 +34,7 @@ from engine.scenario.targets import Target
 __all__ = [
     "FINISHED",
     "HISTORY_KEY",
+    "DialogFlow",
     "DialogSurface",
     "call_action",
     "click_scope",
@@ -207,6 +208,44 @@ class DialogSurface:
 async def follow_route(manager: DialogManager, route: CompiledRoute, dialog_id: str) -> None:
     """Follow a route with no action (a button's or an input's ``go:``) inside the dialog."""
     await follow(route, DialogSurface(manager, dialog_id))
+
+
+class DialogFlow:
+    """Implements :class:`engine.compile.executors.DialogFlowProtocol` (what compiled dialogs and
+    widgets call at run time)."""
+
+    def scope(self, manager: DialogManager) -> dict[str, Any]:
+        return click_scope(manager)
+
+    def label(self, manager: DialogManager, key: str, data: Mapping[str, Any]) -> str:
+        return runtime_of(manager).label(key, locale_of(manager), data)
+
+    def render(self, manager: DialogManager, template: str, data: Mapping[str, Any]) -> str:
+        return runtime_of(manager).render(template, locale_of(manager), data)
+
+    async def run_call(self, manager: DialogManager, call: CompiledCall, dialog_id: str,
+                       extra: Mapping[str, Any], event: EventInfo) -> None:
+        await run_call(manager, call, dialog_id, extra, event)
+
+    async def follow_route(self, manager: DialogManager, route: CompiledRoute,
+                           dialog_id: str) -> None:
+        await follow_route(manager, route, dialog_id)
+
+    async def load(self, manager: DialogManager, call: CompiledCall | None) -> dict[str, Any]:
+        scope = click_scope(manager)
+        if call is None:
+            return scope
+        # a load action reads a copy of the dialog data: what it renders is not persisted
+        data = dict(manager.current_context().dialog_data)
+        result = await call_action(manager, call, scope, data)
+        scope.update(result.data)
+        return scope
+
+    async def resume(self, start_data: Any, result: Any, manager: DialogManager) -> None:
+        await resume(start_data, result, manager)
+
+    async def tell(self, manager: DialogManager, message: Message, text: str) -> None:
+        await sender_of(manager.middleware_data).answer(message, text)
 
 
 async def resume(start_data: Any, result: Any, manager: DialogManager) -> None:

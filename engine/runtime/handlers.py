@@ -1,7 +1,10 @@
-"""Event handlers outside dialogs: commands, text patterns, side-message buttons, replies.
+"""Event handlers outside dialogs, at run time: commands, text patterns, side-message
+buttons, replies.
 
-Each ``handlers:`` entry becomes one aiogram handler with its filters (trigger, chat type,
-document); it starts a dialog, sends a template, or runs an action and routes its outcome.
+``engine/compile/handlers.py`` turns each ``handlers:`` entry into an aiogram handler with its
+filters (trigger, chat type); an event that passes them comes here (:class:`HandlerExecutor`,
+in the dispatcher's data): its arguments are decoded and its document checked, then it sends a
+template, starts a window, or runs an action and routes its outcome.
 """
 
 from __future__ import annotations
@@ -10,13 +13,12 @@ import re
 from collections.abc import Mapping
 from typing import Any, cast
 
-from aiogram import F, Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager, StartMode
 
 from engine.actions import EventInfo
-from engine.compile.values import CompiledCall, CompiledRoute, StateMap
+from engine.compile.values import CompiledCall, CompiledHandler, CompiledRoute, StateMap
 from engine.errors import ArgumentError
 from engine.runtime.arguments import callback_arities, decode_args
 from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime, chat_info, user_info
@@ -27,23 +29,7 @@ from engine.runtime.sender import sender_of
 from engine.scenario import schema as s
 from engine.widgets.inputs import event_from_message
 
-__all__ = ["build_handlers"]
-
-
-def _chat_filter(kind: str) -> Any:
-    if kind == "private":
-        return F.chat.type == "private"
-    if kind == "group":
-        return F.chat.type.in_({"group", "supergroup"})
-    return F.chat.id.is_not(None)
-
-
-def _callback_chat_filter(kind: str) -> Any:
-    if kind == "private":
-        return F.message.chat.type == "private"
-    if kind == "group":
-        return F.message.chat.type.in_({"group", "supergroup"})
-    return F.id.is_not(None)
+__all__ = ["HandlerExecutor"]
 
 
 def _document_ok(spec: s.DocumentFilter | None, message: Message) -> str | None:
@@ -223,50 +209,26 @@ def _named(error: ArgumentError) -> str:
     return str(error).partition(":")[0]
 
 
-def _callback_name(name: str) -> Any:
-    """Callback data ``name`` or ``name:arg:...``."""
+class HandlerExecutor:
+    """Implements :class:`engine.compile.executors.HandlerExecutorProtocol` for one bot."""
 
-    def matches(data: str | None) -> bool:
-        return data is not None and (data == name or data.startswith(name + ":"))
+    def __init__(self, scenario: s.Scenario) -> None:
+        #: how many arguments each callback's buttons send
+        self.arities = callback_arities(scenario)
 
-    return F.data.func(matches)
+    def _handler(self, compiled: CompiledHandler) -> _Handler:
+        arities = frozenset(self.arities.get(compiled.spec.callback or "", {0}))
+        return _Handler(compiled.spec, compiled.call, compiled.go, compiled.states, arities)
 
+    async def on_message(self, handler: CompiledHandler, message: Message,
+                         manager: DialogManager, command: CommandObject | None,
+                         data: Mapping[str, Any]) -> None:
+        await self._handler(handler).on_message(message, manager, command, **data)
 
-def _reply_to(name: str) -> Any:
-    """A reply to the side message ``name`` (looked up in the bot's side-message index, which
-    the runtime puts in the dispatcher's data)."""
+    async def on_callback(self, handler: CompiledHandler, callback: CallbackQuery,
+                          manager: DialogManager, data: Mapping[str, Any]) -> None:
+        await self._handler(handler).on_callback(callback, manager, **data)
 
-    async def is_reply_to(message: Message, **data: Any) -> bool:
+    async def is_reply_to(self, message: Message, name: str, data: Mapping[str, Any]) -> bool:
         index = cast(SideMessageIndex, data[SIDE_INDEX_KEY])
         return await index.is_reply_to(message, name)
-
-    return is_reply_to
-
-
-def build_handlers(scenario: s.Scenario, calls: Mapping[int, CompiledCall],
-                   routes: Mapping[int, CompiledRoute], states: StateMap) -> tuple[Router, Router]:
-    """Two routers: one included before the dialogs (commands, callbacks, replies, patterns),
-    and one after them (fall-backs: messages neither a handler nor a dialog took)."""
-    before = Router(name=f"{scenario.scenario}.handlers")
-    after = Router(name=f"{scenario.scenario}.fallbacks")
-    arities = callback_arities(scenario)
-    for position, spec in enumerate(scenario.handlers):
-        handler = _Handler(spec, calls.get(position), routes.get(position), states,
-                           frozenset(arities.get(spec.callback or "", {0})))
-        if spec.callback is not None:
-            before.callback_query.register(
-                handler.on_callback, _callback_name(spec.callback), _callback_chat_filter(spec.chat),
-            )
-            continue
-        filters: list[Any] = [_chat_filter(spec.chat)]
-        if spec.fallback:
-            after.message.register(handler.on_message, *filters)
-            continue
-        if spec.command is not None:
-            filters.append(Command(spec.command))
-        elif spec.text is not None:
-            filters.append(F.text.regexp(spec.text))
-        elif spec.reply_to is not None:
-            filters.append(_reply_to(spec.reply_to))
-        before.message.register(handler.on_message, *filters)
-    return before, after

@@ -18,9 +18,8 @@ from aiogram_dialog import DialogManager, ShowMode
 from aiogram_dialog.widgets.input import MessageInput
 
 from engine.actions import Contact, Document, EventInfo, Location
+from engine.compile.executors import flow_of
 from engine.compile.values import CompiledCall, CompiledRoute
-from engine.runtime.flow import click_scope, follow_route, locale_of, run_call, runtime_of
-from engine.runtime.sender import sender_of
 from engine.scenario import schema as s
 
 __all__ = ["InputRule", "build_input", "check_input", "event_from_message"]
@@ -126,20 +125,19 @@ def build_input(rule: InputRule) -> MessageInput:
     async def on_message(message: Message, widget: MessageInput, manager: DialogManager) -> None:
         value = check_input(rule, message)
         if isinstance(value, Refusal):
-            runtime = runtime_of(manager)
-            scope = {**click_scope(manager), "reason": value.reason, **value.details}
-            text = runtime.label(rule.spec.invalid, locale_of(manager), scope)
-            await sender_of(manager.middleware_data).answer(message, text)
+            flow = flow_of(manager)
+            scope = {**flow.scope(manager), "reason": value.reason, **value.details}
+            await flow.tell(manager, message, flow.label(manager, rule.spec.invalid, scope))
             manager.show_mode = ShowMode.SEND
             return
         if rule.spec.save_as:
             manager.current_context().dialog_data[rule.spec.save_as] = value
         manager.show_mode = ShowMode.SEND
         if rule.call is not None:
-            await run_call(manager, rule.call, rule.dialog_id, {"value": value},
-                           event_from_message(message))
+            await flow_of(manager).run_call(manager, rule.call, rule.dialog_id,
+                                            {"value": value}, event_from_message(message))
         elif rule.route is not None:
-            await follow_route(manager, rule.route, rule.dialog_id)
+            await flow_of(manager).follow_route(manager, rule.route, rule.dialog_id)
 
     return MessageInput(on_message, content_types=_content_types(rule.spec))
 
@@ -148,10 +146,9 @@ def wrong_kind_input(invalid_label: str) -> MessageInput:
     """Catches messages of a kind the window does not accept (a photo where text is expected)."""
 
     async def on_other(message: Message, widget: MessageInput, manager: DialogManager) -> None:
-        runtime = runtime_of(manager)
-        scope = {**click_scope(manager), "reason": "wrong_kind"}
-        text = runtime.label(invalid_label, locale_of(manager), scope)
-        await sender_of(manager.middleware_data).answer(message, text)
+        flow = flow_of(manager)
+        scope = {**flow.scope(manager), "reason": "wrong_kind"}
+        await flow.tell(manager, message, flow.label(manager, invalid_label, scope))
         manager.show_mode = ShowMode.SEND
 
     return MessageInput(on_other, content_types=ContentType.ANY)

@@ -13,8 +13,8 @@ from aiogram_dialog.widgets.common import WhenCondition
 from aiogram_dialog.widgets.kbd import Keyboard
 
 from engine.actions import EventInfo
+from engine.compile.executors import flow_of
 from engine.compile.values import CompiledCall, CompiledRoute
-from engine.runtime.flow import follow_route, run_call
 from engine.scenario.expressions import Evaluator
 from engine.widgets.text import ItemLabel, LabelText
 
@@ -46,9 +46,10 @@ class ActionButton(Keyboard):
     async def _process_own_callback(self, callback: CallbackQuery, dialog: DialogProtocol,
                                     manager: DialogManager) -> bool:
         if self.call is not None:
-            await run_call(manager, self.call, self.dialog_id, {}, callback_event(callback))
+            await flow_of(manager).run_call(manager, self.call, self.dialog_id, {},
+                                            callback_event(callback))
         elif self.route is not None:
-            await follow_route(manager, self.route, self.dialog_id)
+            await flow_of(manager).follow_route(manager, self.route, self.dialog_id)
         return True
 
 
@@ -108,10 +109,10 @@ class ItemList(Keyboard):
         if self.save_as:
             manager.current_context().dialog_data[self.save_as] = data
         if self.call is not None:
-            await run_call(manager, self.call, self.dialog_id, {"item_id": data},
-                           callback_event(callback))
+            await flow_of(manager).run_call(manager, self.call, self.dialog_id,
+                                            {"item_id": data}, callback_event(callback))
         elif self.route is not None:
-            await follow_route(manager, self.route, self.dialog_id)
+            await flow_of(manager).follow_route(manager, self.route, self.dialog_id)
         return True
 
     async def _process_other_callback(self, callback: CallbackQuery, dialog: DialogProtocol,

@@ -12,8 +12,8 @@ from aiogram_dialog.widgets.common import WhenCondition
 from aiogram_dialog.widgets.media import Media
 from aiogram_dialog.widgets.text import Text
 
+from engine.compile.executors import flow_of
 from engine.errors import TemplateError
-from engine.runtime.flow import locale_of, runtime_of
 from engine.scenario.expressions import Evaluator
 
 __all__ = [
@@ -48,7 +48,7 @@ class TemplateText(Text):
         self.name = name
 
     async def _render_text(self, data: dict[str, Any], manager: DialogManager) -> str:
-        return runtime_of(manager).render(self.name, locale_of(manager), data)
+        return flow_of(manager).render(manager, self.name, data)
 
     def __repr__(self) -> str:
         return f"<TemplateText {self.name}>"
@@ -62,7 +62,7 @@ class LabelText(Text):
         self.key = key
 
     async def _render_text(self, data: dict[str, Any], manager: DialogManager) -> str:
-        return runtime_of(manager).label(self.key, locale_of(manager), data)
+        return flow_of(manager).label(manager, self.key, data)
 
     def __repr__(self) -> str:
         return f"<LabelText {self.key}>"
@@ -77,7 +77,7 @@ class ItemLabel(Text):
 
     async def _render_text(self, data: dict[str, Any], manager: DialogManager) -> str:
         scope = {**data.get("data", {}), "item": data.get("item")}
-        return runtime_of(manager).label(self.key, locale_of(manager), scope)
+        return flow_of(manager).label(manager, self.key, scope)
 
 
 class CounterLabel(Text):
@@ -89,7 +89,7 @@ class CounterLabel(Text):
 
     async def _render_text(self, data: dict[str, Any], manager: DialogManager) -> str:
         scope = {**data.get("data", {}), "value": data.get("value")}
-        return runtime_of(manager).label(self.key, locale_of(manager), scope)
+        return flow_of(manager).label(manager, self.key, scope)
 
 
 class TemplateMedia(Media):
