@@ -32,7 +32,7 @@ test: setup system
 	$(BIN)/python -m ruff check engine actions tests bench
 	$(BIN)/python -m mypy
 	$(BIN)/python -m engine check scenarios/
-	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --durations=15
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
