@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -405,18 +409,107 @@ def test_crlf_line_endings_give_the_same_positions() -> None:
 # --- rule 7: size and depth -------------------------------------------------------------------
 
 
-def test_deep_nesting_does_not_hit_the_recursion_limit() -> None:
-    depth = 3000
-    loaded, diagnostics = load("[" * depth + "]" * depth)
-    assert diagnostics == []
-    assert loaded.positions.node((0,) * (depth - 1)) == Pos(FILE, 1, depth)
+MAX_DEPTH = 64  # the documented nesting limit
 
 
-def test_deep_block_nesting_does_not_hit_the_recursion_limit() -> None:
-    text = "".join(" " * level + "k:\n" for level in range(1500)) + " " * 1500 + "v\n"
-    loaded, diagnostics = load(text)
+def test_nesting_up_to_the_limit_loads() -> None:
+    loaded, diagnostics = load("[" * MAX_DEPTH + "]" * MAX_DEPTH)
     assert diagnostics == []
-    assert loaded.positions.node(("k",) * 1500) == Pos(FILE, 1501, 1501)
+    assert loaded.positions.node((0,) * (MAX_DEPTH - 1)) == Pos(FILE, 1, MAX_DEPTH)
+
+
+def test_nesting_deeper_than_the_limit_is_one_diagnostic_where_it_is_crossed() -> None:
+    depth = MAX_DEPTH + 1
+    loaded, diagnostics = load_yaml("a:\n  b: " + "[" * depth + "]" * depth + "\n", FILE)
+    assert loaded is None
+    assert [(d.code, d.line, d.col) for d in diagnostics] == [("yaml-too-deep", 2, 6 + 62)]
+    assert f"more than {MAX_DEPTH} levels" in diagnostics[0].message
+
+
+def test_deep_block_nesting_is_refused_at_the_line_that_crosses_the_limit() -> None:
+    levels = 1500
+    text = "".join(" " * level + "k:\n" for level in range(levels)) + " " * levels + "v\n"
+    loaded, diagnostics = load_yaml(text, FILE)
+    assert loaded is None
+    assert [(d.code, d.line, d.col) for d in diagnostics] == [
+        ("yaml-too-deep", MAX_DEPTH + 1, MAX_DEPTH + 1)]
+
+
+def test_aliases_cannot_nest_a_value_deeper_than_the_limit() -> None:
+    half = MAX_DEPTH // 2 + 1
+    text = "a: &deep " + "[" * half + "]" * half + "\nb: " + "[" * half + "*deep" + "]" * half
+    loaded, diagnostics = load_yaml(text + "\n", FILE)
+    assert loaded is None
+    assert [(d.code, d.line) for d in diagnostics] == [("yaml-too-deep", 1)]
+
+
+@pytest.mark.parametrize("depth", [10_000, 50_000])
+def test_very_deep_nesting_is_refused_in_linear_time_and_memory(depth: int) -> None:
+    text = "x: " + "[" * depth + "]" * depth + "\n"
+    started = time.perf_counter()
+    loaded, diagnostics = load_yaml(text, FILE)
+    elapsed = time.perf_counter() - started
+    tracemalloc.start()
+    load_yaml(text, FILE)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert loaded is None
+    assert [(d.code, d.line, d.col) for d in diagnostics] == [("yaml-too-deep", 1, 3 + 64)]
+    assert elapsed < 1.5  # before the limit: 17 s at depth 10,000, 141 s at 50,000
+    assert peak < 5_000_000  # bytes: the size of the text, not its square (0.5 GB, 12 GB before)
+
+
+MAX_BYTES = 2 * 1024 * 1024
+
+
+def test_a_document_over_the_size_limit_is_refused_where_the_limit_is_crossed() -> None:
+    line = "# " + "x" * 1021 + "\n"  # 1 KiB a line
+    text = "a: 1\n" + line * 2048
+    loaded, diagnostics = load_yaml(text, FILE)
+    assert loaded is None
+    assert [(d.code, d.line, d.col) for d in diagnostics] == [("yaml-too-large", 2049, 1020)]
+    assert "2 MB" in diagnostics[0].message
+
+
+def test_the_size_limit_counts_utf8_bytes() -> None:
+    loaded, diagnostics = load_yaml("a: " + "я" * (MAX_BYTES // 2) + "\n", FILE)
+    assert loaded is None
+    assert codes(diagnostics) == ["yaml-too-large"]
+
+
+def test_a_document_just_under_the_size_limit_loads() -> None:
+    loaded, diagnostics = load("a: " + "x" * (MAX_BYTES - 10) + "\n")
+    assert diagnostics == []
+    assert loaded.data == {"a": "x" * (MAX_BYTES - 10)}
+
+
+def test_a_huge_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    with path.open("wb") as file:
+        file.write(b"a: 1\n")
+        file.truncate(200 * 1024 * 1024)  # sparse: 200 MB of NUL bytes
+    tracemalloc.start()
+    loaded, diagnostics = load_yaml_file(path, "huge.yaml")
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert loaded is None
+    assert [(d.code, d.line) for d in diagnostics] == [("yaml-too-large", 2)]
+    assert peak < 20_000_000
+
+
+def test_check_ends_a_deep_widget_value_with_the_diagnostic_and_exit_1(tmp_path: Path) -> None:
+    depth = 1000
+    scenario = tmp_path / "deep.yaml"
+    scenario.write_text(
+        "scenario: deep\nlocales: [ru]\ndialogs:\n  main:\n    windows:\n      home:\n"
+        "        text: home\n        keyboard:\n          - type: "
+        + "[" * depth + "]" * depth + "\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "engine", "check", str(scenario)],
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 1
+    assert "deep.yaml:9:76: error[yaml-too-deep]" in done.stdout  # the 58th '[' is level 65
+    assert "Traceback" not in done.stderr + done.stdout
+    assert "Exception ignored" not in done.stderr
 
 
 # --- rule 8: files ----------------------------------------------------------------------------

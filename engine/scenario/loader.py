@@ -8,7 +8,9 @@ limit. Only the standard tags are read (else ``yaml-tag``). Plain scalars follow
 ``1_000``, ``.inf``) stays a string. Keys must be strings (``key-type``) and unique
 (``duplicate-key``). Anchors, aliases and ``<<`` merges work; aliased values carry the positions of
 the anchored text. One document per file (``yaml-multi-doc``); a syntax error is one
-``yaml-syntax`` with a hint for the usual mistakes.
+``yaml-syntax`` with a hint for the usual mistakes. Limits, each refused with one diagnostic where
+it is crossed: :data:`MAX_BYTES` of UTF-8 (``yaml-too-large``), nesting :data:`MAX_DEPTH` deep,
+aliases included (``yaml-too-deep``), and 500,000 values after alias expansion.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from yaml.reader import ReaderError
 
 from engine.diagnostics import Diagnostic, Diagnostics
 from engine.scenario.positions import (
+    MAX_DEPTH,
     ComposeError,
     MapNode,
     Node,
@@ -36,6 +39,8 @@ from engine.scenario.positions import (
 )
 
 __all__ = [
+    "MAX_BYTES",
+    "MAX_DEPTH",
     "LoadedYaml",
     "Pos",
     "Positions",
@@ -57,6 +62,8 @@ _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
 _TEMPLATE_VALUE = re.compile(r"(?:^\s*(?:-\s+)?|:\s+)\{\{")
 _MAX_VALUES = 500_000  # aliases can expand exponentially ("billion laughs")
+MAX_BYTES = 2 * 1024 * 1024
+"""The largest scenario or labels file read (UTF-8 bytes); real ones are a few dozen KB."""
 
 _TAB_HINT = "YAML does not allow tabs for indentation; use spaces"
 _TEMPLATE_HINT = "a value starting with '{' is read as a mapping; quote it: \"{{ ... }}\""
@@ -103,6 +110,8 @@ def load_yaml(text: str, file: str) -> tuple[LoadedYaml | None, list[Diagnostic]
     documents, runaway aliases); otherwise the loaded document plus any problems found in it.
     """
     text = text.removeprefix("\ufeff")
+    if len(text) * 4 > MAX_BYTES and len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        return None, [_too_large(text.encode("utf-8", "surrogatepass"), file)]
     lines = _LINE_BREAK.split(text)
     try:
         root = compose(text, file)
@@ -126,10 +135,13 @@ def load_yaml_file(
     """Read ``path`` as UTF-8 (a BOM is fine) and load it; read problems are ``file-read``."""
     name = str(path) if display_name is None else display_name
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_BYTES + 1)
     except OSError as exc:
         message = f"cannot read file: {exc.strerror or exc}"
         return None, [Diagnostic(name, 1, 1, "file-read", message)]
+    if len(raw) > MAX_BYTES:
+        return None, [_too_large(raw, name)]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -137,6 +149,15 @@ def load_yaml_file(
         message = f"file is not valid UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line})"
         return None, [Diagnostic(name, 1, 1, "file-read", message)]
     return load_yaml(text, name)
+
+
+def _too_large(raw: bytes, file: str) -> Diagnostic:
+    """``yaml-too-large`` at the first byte past :data:`MAX_BYTES`."""
+    before = raw[:MAX_BYTES].decode("utf-8", "ignore")
+    line = len(_LINE_BREAK.findall(before)) + 1
+    col = len(_LINE_BREAK.split(before)[-1]) + 1
+    message = f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB; the rest is not read"
+    return Diagnostic(file, line, col, "yaml-too-large", message)
 
 
 def source_excerpt(loaded: LoadedYaml, pos: Pos) -> str:
@@ -220,6 +241,9 @@ class _Builder:
         if self._count > _MAX_VALUES:
             message = f"the document expands to more than {_MAX_VALUES} values (through aliases?)"
             raise ComposeError(node.pos, "yaml-too-large", message)
+        if len(path) >= MAX_DEPTH and not isinstance(node, ScalarNode):
+            message = f"nesting is deeper than the limit: more than {MAX_DEPTH} levels (through aliases)"
+            raise ComposeError(node.pos, "yaml-too-deep", message)
         self._nodes[path] = node.pos
         if isinstance(node, ScalarNode):
             return self._scalar(node)

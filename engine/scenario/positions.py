@@ -33,6 +33,7 @@ from yaml.scanner import Scanner
 from engine.diagnostics import Diagnostic
 
 __all__ = [
+    "MAX_DEPTH",
     "ComposeError",
     "MapNode",
     "Node",
@@ -45,6 +46,11 @@ __all__ = [
 ]
 
 YamlPath = tuple[str | int, ...]
+
+MAX_DEPTH = 64
+"""Mappings and lists nest at most this deep (a real scenario needs about 10): deeper documents
+are refused where they cross it, which keeps loading linear (every value's path is a tuple as
+long as its depth) and everything downstream (validation, copies) far from the recursion limit."""
 
 
 @dataclass(frozen=True)
@@ -266,4 +272,7 @@ def _compose_document(events: _Events, file: str) -> Node:
             if not stack:
                 return node
         else:
+            if len(stack) >= MAX_DEPTH:
+                message = f"nesting is deeper than the limit: more than {MAX_DEPTH} levels"
+                raise ComposeError(pos, "yaml-too-deep", message)
             stack.append(_Open(node, event.anchor))
