@@ -3,6 +3,8 @@
 * :class:`BotApiEmulator` - the world (bots, users, chats, messages, files, updates) and the user
   side (``send_text``, ``click``, ``share_contact``, ...), plus recorded :class:`ApiCall` s;
 * :class:`EmulatorServer` - the Bot API over HTTP on loopback (for aiogram's ``AiohttpSession``);
+  a bot that sets a webhook gets its updates POSTed there (:mod:`.webhooks`; ``http://`` only
+  with ``BotApiEmulator(allow_http_webhooks=True)``, and only to loopback addresses);
 * :class:`EmulatorSession` - the same dispatch in process, as an aiogram session;
 * :func:`load_schema` - the compact Bot API schema all requests are validated against.
 """
@@ -25,8 +27,10 @@ from .session import EmulatorSession
 from .spec import BotApiSchema, build_compact_schema, load_schema
 from .updates import QueuedUpdate
 from .uploads import Upload
+from .webhooks import SECRET_HEADER, DeliveryAttempt
 
 __all__ = [
+    "SECRET_HEADER",
     "ApiCall",
     "ApiError",
     "ApiReply",
@@ -37,6 +41,7 @@ __all__ = [
     "CallbackAnswer",
     "Chat",
     "ChatMessage",
+    "DeliveryAttempt",
     "EmulatorError",
     "EmulatorServer",
     "EmulatorSession",

@@ -130,6 +130,7 @@ class EmulatorServer:
         if self._runner is None:
             return
         self.world.interrupt_polls()
+        await self.world.webhooks.stop()
         runner, self._runner = self._runner, None
         await runner.cleanup()
 

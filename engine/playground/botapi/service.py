@@ -4,6 +4,7 @@ chat and member information."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +18,8 @@ WEBHOOK_CONFLICT = (
     "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete "
     "the webhook first"
 )
+#: setWebhook's secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
 MAX_REACTIONS = 11
 # Required by newer Bot API versions than the committed schema (10.3, which aiogram 3.31 speaks).
@@ -52,11 +55,15 @@ async def set_webhook(call: MethodCall) -> bool:
     if not url:
         call.bot.webhook = None
         return True
-    if not url.startswith("https://"):
+    plain_http = call.world.allow_http_webhooks and url.startswith("http://")
+    if not url.startswith("https://") and not plain_http:
         raise bad_request("bad webhook: HTTPS url must be provided for webhook")
+    if not SECRET_TOKEN.fullmatch(str(call.params.get("secret_token", "-"))):
+        raise bad_request("secret token contains unallowed characters")
     call.bot.webhook = {k: v for k, v in call.params.items() if k != "certificate"}
     if call.params.get("allowed_updates") is not None:
         call.bot.queue.allowed_updates = list(call.params["allowed_updates"])
+    call.world.webhooks.start(call.bot)
     return True
 
 
@@ -74,7 +81,8 @@ async def get_webhook_info(call: MethodCall) -> JsonDict:
         "has_custom_certificate": False,
         "pending_update_count": len(call.bot.queue.pending),
     }
-    for key in ("max_connections", "ip_address", "allowed_updates"):
+    for key in ("max_connections", "ip_address", "allowed_updates", "last_error_date",
+                "last_error_message"):
         if key in hook:
             info[key] = hook[key]
     return info

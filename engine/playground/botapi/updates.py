@@ -113,6 +113,11 @@ class UpdateQueue:
             update.deliveries += 1
         return batch
 
+    async def wait_for_updates(self, timeout: float) -> None:
+        """Return when an update is pending, or after ``timeout`` seconds (webhook delivery)."""
+        if not self.pending:
+            await self._arrivals.wait(timeout)
+
     def _confirm(self, updates: Iterable[QueuedUpdate]) -> None:
         gone = set()
         for update in updates:

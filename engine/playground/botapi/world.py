@@ -29,6 +29,7 @@ from .records import (
 )
 from .spec import BotApiSchema, load_schema
 from .updates import QueuedUpdate, UpdateQueue, Waiters
+from .webhooks import WebhookDelivery
 
 _TOKEN_RE = re.compile(r"(\d+):\S+")
 BotRef = BotAccount | str
@@ -48,10 +49,14 @@ class World:
         schema: BotApiSchema | None = None,
         clock: Callable[[], float] = time.time,
         strict_html_ampersand: bool = True,
+        allow_http_webhooks: bool = False,
     ) -> None:
         self.schema = schema if schema is not None else load_schema()
         self.clock = clock
         self.strict_html_ampersand = strict_html_ampersand
+        #: Telegram calls only https:// webhooks; tests point bots at http:// on loopback
+        self.allow_http_webhooks = allow_http_webhooks
+        self.webhooks = WebhookDelivery(self)
         self.bots: dict[str, BotAccount] = {}
         self.users: dict[int, UserAccount] = {}
         self.files = FileStore()
