@@ -38,12 +38,16 @@ def _scenario_files(paths: Sequence[str]) -> list[Path]:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from engine.scenario.pipeline import load_bundle
+    from engine.serve.config import check_deploy, is_deploy_file
 
     diagnostics: list[Diagnostic] = []
     files = _scenario_files(args.paths)
     for file in files:
         if not file.exists():
             diagnostics.append(Diagnostic(str(file), 1, 1, "file-read", "no such file"))
+            continue
+        if is_deploy_file(file):  # DEPLOY.yaml: the deployment and the scenarios it names
+            diagnostics.extend(check_deploy(file))
             continue
         _, found = load_bundle(file)
         diagnostics.extend(found)

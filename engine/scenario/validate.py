@@ -14,7 +14,7 @@ from engine.diagnostics import Diagnostic, Severity, did_you_mean
 from engine.scenario import schema
 from engine.scenario.loader import LoadedYaml
 
-__all__ = ["data_path", "kind_of", "validate_scenario"]
+__all__ = ["data_path", "kind_of", "validate_model", "validate_scenario"]
 
 _KINDS: dict[type[BaseModel], str] = {
     schema.Scenario: "scenario",
@@ -68,7 +68,19 @@ _EXPECTED = {
 
 
 def kind_of(model: type[BaseModel]) -> str:
-    return _KINDS.get(model, model.__name__)
+    return _KINDS.get(model, str(model.model_config.get("title") or model.__name__))
+
+
+M = typing.TypeVar("M", bound=BaseModel)
+
+
+def validate_model(loaded: LoadedYaml, root: type[M]) -> tuple[M | None, list[Diagnostic]]:
+    """Validate loaded data against any schema model (a deployment file's, say) with the same
+    positioned diagnostics as scenarios; the caller checks that the data is a mapping."""
+    try:
+        return root.model_validate(loaded.data), []
+    except ValidationError as exc:
+        return None, [_to_diagnostic(loaded, err, root) for err in exc.errors(include_url=False)]
 
 
 def validate_scenario(loaded: LoadedYaml) -> tuple[schema.Scenario | None, list[Diagnostic]]:
@@ -115,11 +127,12 @@ def _tag_of(model: type[BaseModel]) -> str | None:
     return str(args[0]) if args else None
 
 
-def _walk(loc: tuple[int | str, ...]) -> tuple[tuple[int | str, ...], type[BaseModel] | None, str | None]:
+def _walk(loc: tuple[int | str, ...], root: type[BaseModel] = schema.Scenario,
+          ) -> tuple[tuple[int | str, ...], type[BaseModel] | None, str | None]:
     """Strip pydantic's union tags from ``loc``; return the data path, the model that owns the
     last element, and the field name if the last element is one of that model's fields."""
     path: list[int | str] = []
-    current: list[Any] = [schema.Scenario]
+    current: list[Any] = [root]
     owner: type[BaseModel] | None = None
     last_field: str | None = None
     for element in loc:
@@ -158,9 +171,10 @@ def path_is_key(containers: list[Any]) -> bool:
     return any(get_origin(c) is dict for c in containers)
 
 
-def _parent_model(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+def _parent_model(loc: tuple[int | str, ...], root: type[BaseModel] = schema.Scenario,
+                  ) -> type[BaseModel] | None:
     """The model that the mapping at ``loc`` (a data path with tags) is validated as."""
-    _, owner, _ = _walk((*loc, "__probe__"))
+    _, owner, _ = _walk((*loc, "__probe__"), root)
     return owner
 
 
@@ -175,9 +189,10 @@ def _describe(value: Any) -> str:
     return text
 
 
-def _to_diagnostic(loaded: LoadedYaml, err: ErrorDetails) -> Diagnostic:
+def _to_diagnostic(loaded: LoadedYaml, err: ErrorDetails,
+                   root: type[BaseModel] = schema.Scenario) -> Diagnostic:
     loc = tuple(err["loc"])
-    data_path, owner, field = _walk(loc)
+    data_path, owner, field = _walk(loc, root)
     kind = err["type"]
     ctx = err.get("ctx") or {}
     hint: str | None = None
@@ -187,7 +202,7 @@ def _to_diagnostic(loaded: LoadedYaml, err: ErrorDetails) -> Diagnostic:
     if kind == "extra_forbidden":
         code = "unknown-key"
         key = str(loc[-1])
-        parent = _parent_model(loc[:-1])
+        parent = _parent_model(loc[:-1], root)
         valid = sorted(parent.model_fields) if parent else []
         where = f" for a {kind_of(parent)}" if parent else ""
         message = f"'{key}' is not a valid key{where}{did_you_mean(key, valid)}"
@@ -197,7 +212,7 @@ def _to_diagnostic(loaded: LoadedYaml, err: ErrorDetails) -> Diagnostic:
         pos = key_pos or pos
     elif kind == "missing":
         code = "missing-key"
-        parent = _parent_model(loc[:-1])
+        parent = _parent_model(loc[:-1], root)
         where = f" in this {kind_of(parent)}" if parent else ""
         message = f"missing required key '{loc[-1]}'{where}"
         pos = loaded.positions.lookup(data_path[:-1])

@@ -1,0 +1,196 @@
+"""DEPLOY.yaml: which bots one ``serve`` process hosts, read and checked like a scenario.
+
+::
+
+    public_url: ${PUBLIC_URL}          # where Telegram reaches this server (else env PUBLIC_URL)
+    webhook_secret: ${WEBHOOK_SECRET}  # optional: per-bot secrets derived from it (several processes)
+    redis_url: ${REDIS_URL}            # optional (else env REDIS_URL; unset: process memory)
+    bots:
+      cafe:                            # the bot's name: its webhook is {public_url}/webhook/cafe
+        scenario: scenarios/demo.yaml  # relative to this file's folder
+        token: ${CAFE_BOT_TOKEN}
+        settings: {CAFE_NAME: Corner café}   # this bot's environment: settings, DATABASE_URL, ...
+
+The same YAML reader and schema diagnostics as scenarios (``file:line:col``, did you mean, YAML
+hygiene); ``${VAR}`` is replaced by the environment variable ``VAR`` when ``serve`` starts (an unset
+one is an error at its place); ``check`` leaves them as they are. A file whose top level has
+``bots:`` and no ``scenario:`` is a deployment (:func:`is_deploy`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.diagnostics import Diagnostic, Diagnostics
+from engine.masking import SECRETS
+from engine.scenario.loader import LoadedYaml, load_yaml_file
+from engine.scenario.validate import validate_model
+
+__all__ = ["BotConfig", "BotSpec", "DeployConfig", "DeploySpec", "check_deploy", "is_deploy",
+           "is_deploy_file", "load_deploy"]
+
+BOT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+Setting = str | int | bool
+
+
+class BotSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="bot")
+
+    scenario: str
+    token: str
+    settings: dict[str, Setting] = Field(default_factory=dict)
+
+
+class DeploySpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="deployment")
+
+    public_url: str | None = None
+    webhook_secret: str | None = None
+    redis_url: str | None = None
+    bots: dict[str, BotSpec]
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    """One bot, resolved: its scenario file and the environment it runs with."""
+
+    name: str
+    scenario: Path
+    token: str
+    environ: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class DeployConfig:
+    path: Path
+    public_url: str | None
+    webhook_secret: str | None
+    redis_url: str | None
+    bots: tuple[BotConfig, ...]
+
+
+def is_deploy(loaded: LoadedYaml) -> bool:
+    """A deployment file: a mapping with ``bots`` and without ``scenario``."""
+    return isinstance(loaded.data, dict) and "bots" in loaded.data and "scenario" not in loaded.data
+
+
+def is_deploy_file(path: Path) -> bool:
+    """Whether ``check`` should read ``path`` as a deployment (a scenario otherwise)."""
+    loaded, _ = load_yaml_file(path)
+    return loaded is not None and is_deploy(loaded)
+
+
+def check_deploy(path: Path) -> list[Diagnostic]:
+    """``engine check DEPLOY.yaml``: the file itself, then every scenario it names
+    (``${VAR}`` references are not resolved: the environment of ``serve`` may differ)."""
+    from engine.scenario.pipeline import load_bundle
+
+    config, diagnostics = load_deploy(path)
+    for scenario in dict.fromkeys(bot.scenario for bot in config.bots) if config else ():
+        diagnostics.extend(load_bundle(scenario)[1])
+    return diagnostics
+
+
+def _text(value: Setting) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class _Resolver:
+    """``${VAR}`` -> the environment's value; an unset variable is a diagnostic at its place."""
+
+    def __init__(self, loaded: LoadedYaml, environ: Mapping[str, str] | None,
+                 out: Diagnostics) -> None:
+        self.loaded, self.environ, self.out = loaded, environ, out
+
+    def __call__(self, value: Setting, path: tuple[str | int, ...]) -> str:
+        text = _text(value)
+        if self.environ is None:
+            return text
+        env = self.environ
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in env:
+                pos = self.loaded.positions.node(path) or self.loaded.positions.lookup(path)
+                self.out.error(pos.file, pos.line, pos.col, "unset-variable",
+                               f"environment variable {name} is not set",
+                               hint=f"export {name}=... before 'serve', or write the value here")
+                return ""
+            return env[name]
+
+        return VARIABLE.sub(replace, text)
+
+
+def _check_names(bots: object, loaded: LoadedYaml, out: Diagnostics) -> None:
+    if not isinstance(bots, dict):
+        return  # the schema says what is wrong
+    if not bots:
+        pos = loaded.positions.lookup(("bots",))
+        out.error(pos.file, pos.line, pos.col, "no-bots", "'bots' lists no bot",
+                  hint="add one: bots: {shop: {scenario: scenarios/orders.yaml, token: ${BOT_TOKEN}}}")
+    for name in bots:
+        if not BOT_NAME.fullmatch(str(name)):
+            pos = loaded.positions.lookup(("bots", name))
+            out.error(pos.file, pos.line, pos.col, "invalid-id",
+                      f"invalid bot name '{name}': lower-case letters, digits, '_' and '-' "
+                      "(at most 32), starting with a letter or digit; it is part of the webhook URL")
+
+
+def load_deploy(path: Path, environ: Mapping[str, str] | None = None,
+                ) -> tuple[DeployConfig | None, list[Diagnostic]]:
+    """Read and check ``path``; with ``environ``, resolve ``${VAR}`` references from it.
+
+    Returns the configuration only when there is no error. Resolved tokens, webhook secrets and
+    secret-looking settings are registered with :data:`~engine.masking.SECRETS`.
+    """
+    out = Diagnostics()
+    loaded, problems = load_yaml_file(path)
+    out.extend(problems)
+    if loaded is None:
+        return None, out.sorted()
+    if not isinstance(loaded.data, dict):
+        pos = loaded.positions.lookup(())
+        out.error(pos.file, pos.line, pos.col, "schema",
+                  "a deployment file must be a mapping with 'bots'")
+        return None, out.sorted()
+    _check_names(loaded.data.get("bots"), loaded, out)
+    spec, problems = validate_model(loaded, DeploySpec)
+    out.extend(problems)
+    if spec is None:
+        return None, out.sorted()
+    resolve = _Resolver(loaded, environ, out)
+    bots = []
+    for name, bot in spec.bots.items():
+        where = ("bots", name)
+        settings = {key: resolve(value, (*where, "settings", key))
+                    for key, value in bot.settings.items()}
+        token = resolve(bot.token, (*where, "token"))
+        scenario = (path.parent / bot.scenario) if not Path(bot.scenario).is_absolute() \
+            else Path(bot.scenario)
+        if not scenario.is_file():
+            pos = loaded.positions.node((*where, "scenario")) or loaded.positions.lookup(where)
+            out.error(pos.file, pos.line, pos.col, "file-read",
+                      f"no scenario file '{bot.scenario}' (looked for {scenario})")
+        SECRETS.add(token)
+        SECRETS.add_environ(settings)
+        bots.append(BotConfig(name, scenario, token, settings))
+
+    def optional(key: str) -> str | None:
+        value: Any = getattr(spec, key)
+        return None if value is None else resolve(value, (key,)) or None
+
+    config = DeployConfig(path, optional("public_url"), optional("webhook_secret"),
+                          optional("redis_url"), tuple(bots))
+    SECRETS.add(config.webhook_secret)
+    if out.has_errors:
+        return None, out.sorted()
+    return config, out.sorted()
