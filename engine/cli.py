@@ -1,4 +1,4 @@
-"""``python -m engine check|run|shell|graph`` — the command-line interface of design.md.
+"""``python -m engine check|run|serve|shell|graph`` — the command-line interface of design.md.
 
 A command that fails ends with one line on stderr (:func:`failure`): what failed and, from the
 error's ``hint``, what to do; the exit code is 2 for configuration errors and 1 otherwise. Secrets
@@ -88,6 +88,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from engine.serve.config import load_deploy
+    from engine.serve.server import serve
+
+    config, diagnostics = load_deploy(Path(args.deploy), os.environ)
+    if config is None:
+        raise ScenarioError(diagnostics)
+    for d in diagnostics:
+        print(d.format(), file=sys.stderr)
+    asyncio.run(serve(config, os.environ, host=args.host, port=args.port))
+    return 0
+
+
 def cmd_shell(args: argparse.Namespace) -> int:
     from engine.playground.shell import run_shell
 
@@ -120,6 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run one bot with long polling (needs BOT_TOKEN)")
     run.add_argument("scenario")
     run.set_defaults(func=cmd_run)
+    serve = sub.add_parser("serve", help="webhook server for the bots of a DEPLOY.yaml")
+    serve.add_argument("deploy", metavar="DEPLOY.yaml")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
+    serve.set_defaults(func=cmd_serve)
     shell = sub.add_parser("shell", help="chat with the bot in the terminal (no token, no network)")
     shell.add_argument("scenario")
     shell.add_argument("--script", help="read input lines from this file instead of the terminal")

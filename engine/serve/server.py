@@ -1,0 +1,260 @@
+"""``python -m engine serve DEPLOY.yaml``: one aiohttp server for the bots of a deployment.
+
+Start-up, per bot: its scenario checked, ``getMe`` (a token Telegram refuses marks that bot
+failed; the others start), storage (``REDIS_URL``: aiogram's Redis storage and event isolation,
+keys per bot), :func:`~engine.runtime.app.build_app`, metrics middlewares. Then the server
+listens, and each running bot registers its webhook ``{PUBLIC_URL}/webhook/{name}`` with its own
+``secret_token`` and the update types its dispatcher handles (``allowed_updates``), and starts its
+jobs. Routes: ``POST /webhook/{name}`` (:class:`~engine.serve.webhook.BotWebhook`), ``/healthz``,
+``/readyz``, ``/metrics``.
+
+SIGINT/SIGTERM: the server stops accepting requests, the updates being handled finish (up to
+``drain_timeout``), then each bot stops like ``run`` does (jobs, packages, storage, session).
+Webhooks stay registered: Telegram keeps the updates that arrive meanwhile for the restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    AiogramError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.webhook.aiohttp_server import setup_application
+from aiohttp import web
+
+from engine.errors import ConfigError, EngineError, ScenarioError, StartupError
+from engine.masking import mask
+from engine.runtime.app import BotApp, build_app, make_bot
+from engine.runtime.storage import create_storage
+from engine.scenario.pipeline import load_bundle
+from engine.serve.config import BotConfig, DeployConfig
+from engine.serve.metrics import CONTENT_TYPE_LATEST, ApiMetrics, Metrics, UpdateMetrics
+from engine.serve.webhook import MAX_BODY, BotWebhook, webhook_secret
+from engine.startup import StartupRetry
+
+__all__ = ["HostedBot", "Server", "public_url_of", "serve"]
+
+log = logging.getLogger("engine.serve")
+TELEGRAM = "the Telegram Bot API"
+
+
+@dataclass
+class HostedBot:
+    """One bot of the deployment: running (``app`` and ``webhook`` set) or failed (``error``)."""
+
+    config: BotConfig
+    app: BotApp | None = None
+    webhook: BotWebhook | None = None
+    url: str = ""
+    error: str = ""
+
+    @property
+    def status(self) -> str:
+        return "failed" if self.error else ("running" if self.app else "starting")
+
+
+def public_url_of(config: DeployConfig, environ: Mapping[str, str]) -> str:
+    """Where Telegram reaches this server: DEPLOY.yaml's ``public_url``, else ``PUBLIC_URL``."""
+    raw = (config.public_url or environ.get("PUBLIC_URL", "")).strip()
+    if not raw:
+        raise ConfigError("PUBLIC_URL is required for 'serve': the https address where Telegram "
+                          "reaches this server (public_url in DEPLOY.yaml, or the environment)")
+    url = urllib.parse.urlsplit(raw)
+    if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
+        raise ConfigError(f"PUBLIC_URL must be an http(s) address like https://bots.example.org, "
+                          f"not {raw!r}")
+    return raw.rstrip("/")
+
+
+def _transient(exc: BaseException) -> bool:
+    return isinstance(exc, TelegramNetworkError | TelegramServerError | TelegramRetryAfter)
+
+
+@dataclass
+class Server:
+    """The bots of one deployment behind one aiohttp application."""
+
+    config: DeployConfig
+    environ: Mapping[str, str]
+    public_url: str
+    metrics: Metrics = field(default_factory=Metrics)
+    bots: list[HostedBot] = field(default_factory=list)
+    drain_timeout: float = 30
+
+    def _environ_of(self, bot: BotConfig) -> dict[str, str]:
+        env = {**self.environ, **bot.environ, "BOT_TOKEN": bot.token}
+        redis_url = bot.environ.get("REDIS_URL") or self.config.redis_url or \
+            self.environ.get("REDIS_URL")
+        if redis_url:
+            env["REDIS_URL"] = redis_url
+        return env
+
+    async def _start_bot(self, hosted: HostedBot) -> None:
+        bot_config = hosted.config
+        environ = self._environ_of(bot_config)
+        bundle, diagnostics = load_bundle(bot_config.scenario)
+        if bundle is None:
+            raise ScenarioError(diagnostics)
+        retry = StartupRetry.from_environ(environ)
+        bot = make_bot(bot_config.token, environ.get("TELEGRAM_API_URL"))
+        bot.session.middleware(ApiMetrics(self.metrics, bot_config.name))
+        try:
+            await self._identify(bot, retry)
+            storage = await create_storage(environ.get("REDIS_URL"))
+            try:
+                app = await build_app(bundle, bot, storage, environ=environ, retry=retry)
+            except BaseException:
+                await storage.close()
+                raise
+        except BaseException:
+            await bot.session.close()
+            raise
+        app.dispatcher.update.outer_middleware(UpdateMetrics(self.metrics, bot_config.name))
+        secret = webhook_secret(bot_config.name, bot_config.token, self.config.webhook_secret)
+        hosted.app = app
+        hosted.webhook = BotWebhook(app.dispatcher, bot, name=bot_config.name, secret=secret,
+                                    metrics=self.metrics)
+        hosted.url = f"{self.public_url}/webhook/{bot_config.name}"
+
+    async def _identify(self, bot: Bot, retry: StartupRetry) -> None:
+        try:
+            await retry.run(TELEGRAM, bot.me, transient=_transient,
+                            hint=lambda _: "check TELEGRAM_API_URL and the network")
+        except TelegramUnauthorizedError:
+            raise StartupError("Telegram does not know this bot's token (401 Unauthorized)",
+                               hint="copy the token again from @BotFather") from None
+        except AiogramError as exc:
+            raise StartupError(f"{TELEGRAM} refused the start: {exc}") from exc
+
+    async def start_bots(self) -> None:
+        """Start every bot; one that cannot start is marked failed (its reason logged once).
+        Raises when none could start."""
+        self.bots = [HostedBot(b) for b in self.config.bots]
+        for hosted in self.bots:
+            try:
+                await self._start_bot(hosted)
+            except ScenarioError:
+                raise  # a broken scenario is the deployment's mistake: fix it before serving
+            except EngineError as exc:
+                hint = f" — {exc.hint}" if exc.hint else ""
+                hosted.error = mask(f"{exc}{hint}")
+                log.error("bot %s cannot start: %s", hosted.config.name, hosted.error)
+        if not any(h.app for h in self.bots):
+            reasons = "; ".join(f"{h.config.name}: {h.error}" for h in self.bots)
+            raise StartupError(f"no bot could start ({reasons})")
+
+    def application(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY)
+        for hosted, bot_app, webhook in self.running():
+            app.router.add_post(f"/webhook/{hosted.config.name}", webhook.handle)
+            setup_application(app, bot_app.dispatcher, bot=bot_app.bot)
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/readyz", self._readyz)
+        app.router.add_get("/metrics", self._metrics)
+        app.on_shutdown.append(self._drain)
+        app.on_cleanup.append(self._close_bots)
+        return app
+
+    def running(self) -> list[tuple[HostedBot, BotApp, BotWebhook]]:
+        """The bots that started: each with its app and its webhook endpoint."""
+        return [(h, h.app, h.webhook) for h in self.bots
+                if h.app is not None and h.webhook is not None]
+
+    async def register_webhooks(self) -> None:
+        """Each running bot's webhook, with its secret and the update types it handles."""
+        for hosted, bot_app, webhook in self.running():
+            dispatcher = bot_app.dispatcher
+            try:
+                await bot_app.bot.set_webhook(
+                    hosted.url, secret_token=webhook.secret_token,
+                    allowed_updates=dispatcher.resolve_used_update_types(),
+                    drop_pending_updates=False,
+                )
+            except AiogramError as exc:
+                hosted.error = mask(f"Telegram refused the webhook {hosted.url}: {exc}")
+                log.error("bot %s cannot start: %s", hosted.config.name, hosted.error)
+                continue
+            bot_app.jobs.start()
+            log.warning("bot %s (@%s, scenario %s) receives updates at %s", hosted.config.name,
+                        (await bot_app.bot.me()).username, bot_app.bundle.scenario.scenario,
+                        hosted.url)
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "alive"})
+
+    async def _readyz(self, request: web.Request) -> web.Response:
+        bots: dict[str, dict[str, str]] = {}
+        ready = True
+        for hosted in self.bots:
+            entry = {"status": hosted.status}
+            if hosted.error:
+                entry["error"] = hosted.error
+            redis = hosted.app.storage.redis if hosted.app else None
+            if redis is not None:
+                try:
+                    await asyncio.wait_for(redis.ping(), 2)
+                    entry["redis"] = "ok"
+                except Exception as exc:
+                    entry["redis"] = mask(f"unreachable: {exc}")
+            ready = ready and entry["status"] == "running" and entry.get("redis", "ok") == "ok"
+            bots[hosted.config.name] = entry
+        return web.json_response({"ready": ready, "bots": bots}, status=200 if ready else 503)
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        response = web.Response(body=self.metrics.exposition())
+        response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
+        return response
+
+    async def _drain(self, app: web.Application) -> None:
+        for hosted, _, webhook in self.running():
+            if not await webhook.drain(self.drain_timeout):
+                log.warning("bot %s: updates still running after %.0f s; stopping anyway",
+                            hosted.config.name, self.drain_timeout)
+
+    async def _close_bots(self, app: web.Application | None = None) -> None:
+        for hosted, bot_app, _ in self.running():
+            try:
+                await bot_app.close(drain_timeout=self.drain_timeout)
+            except Exception:
+                log.exception("bot %s did not stop cleanly", hosted.config.name)
+
+
+async def serve(config: DeployConfig, environ: Mapping[str, str], *, host: str = "0.0.0.0",
+                port: int = 8080) -> None:
+    """Run until SIGINT/SIGTERM."""
+    server = Server(config, environ, public_url_of(config, environ))
+    try:
+        await server.start_bots()
+    except BaseException:
+        await server._close_bots()
+        raise
+    runner = web.AppRunner(server.application(), access_log=None, handle_signals=False)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        try:
+            await site.start()
+        except OSError as exc:
+            raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                               hint="choose another --port") from None
+        await server.register_webhooks()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        log.warning("serving %d bot(s) on http://%s:%d", len(server.running()), host, port)
+        await stop.wait()
+        log.warning("stopping: finishing the updates being handled (webhooks stay registered)")
+    finally:
+        await runner.cleanup()
