@@ -130,6 +130,19 @@ class _Resolver:
         return VARIABLE.sub(replace, text)
 
 
+def _check_variables(data: object, path: tuple[str | int, ...], resolve: _Resolver) -> None:
+    """Every ``${VAR}`` of the raw data, so an unset one is reported even when the schema
+    refuses the file (one run, every problem)."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            _check_variables(value, (*path, key), resolve)
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            _check_variables(value, (*path, index), resolve)
+    elif isinstance(data, str) and VARIABLE.search(data):
+        resolve(data, path)
+
+
 def _check_names(bots: object, loaded: LoadedYaml, out: Diagnostics) -> None:
     if not isinstance(bots, dict):
         return  # the schema says what is wrong
@@ -163,11 +176,12 @@ def load_deploy(path: Path, environ: Mapping[str, str] | None = None,
                   "a deployment file must be a mapping with 'bots'")
         return None, out.sorted()
     _check_names(loaded.data.get("bots"), loaded, out)
+    resolve = _Resolver(loaded, environ, out)
     spec, problems = validate_model(loaded, DeploySpec)
     out.extend(problems)
     if spec is None:
+        _check_variables(loaded.data, (), resolve)
         return None, out.sorted()
-    resolve = _Resolver(loaded, environ, out)
     bots = []
     for name, bot in spec.bots.items():
         where = ("bots", name)

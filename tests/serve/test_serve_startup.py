@@ -1,0 +1,119 @@
+"""``serve``'s start-up: what stops it (one line or the diagnostics), and a bot that cannot start
+while the others run (in process, against the Bot API emulator)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from engine.cli import main
+from engine.playground.botapi import BotApiEmulator, EmulatorServer
+from engine.serve.config import load_deploy
+from engine.serve.server import Server
+from engine.serve.webhook import webhook_secret
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "scenarios" / "demo.yaml"
+GOOD = "333333:GOOD-startup-test-token"
+UNKNOWN = "444444:UNKNOWN-to-telegram-token"
+
+
+def deploy(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "DEPLOY.yaml"
+    path.write_text(text.replace("DEMO", str(DEMO)), encoding="utf-8")
+    return path
+
+
+def test_serve_without_public_url_ends_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv("PUBLIC_URL", raising=False)
+    monkeypatch.setenv("CAFE_TOKEN", GOOD)
+    path = deploy(tmp_path, "bots:\n  cafe: {scenario: DEMO, token: '${CAFE_TOKEN}'}\n")
+    assert main(["serve", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("configuration error: PUBLIC_URL is required for 'serve'")
+    assert "Traceback" not in "\n".join(err)
+
+
+def test_serve_with_a_broken_deploy_file_prints_its_diagnostics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv("CAFE_TOKEN", raising=False)
+    path = deploy(tmp_path, "bots:\n  cafe: {scenario: DEMO, token: '${CAFE_TOKEN}', tokn: 1}\n")
+    assert main(["serve", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:2:" in err
+    assert "environment variable CAFE_TOKEN is not set" in err
+    assert "'tokn' is not a valid key for a bot (did you mean 'token'?)" in err
+
+
+def test_webhook_secrets_are_random_or_derived_from_webhook_secret() -> None:
+    assert webhook_secret("cafe", GOOD, None) != webhook_secret("cafe", GOOD, None)
+    derived = webhook_secret("cafe", GOOD, "master-secret")
+    assert derived == webhook_secret("cafe", GOOD, "master-secret")
+    assert derived != webhook_secret("desk", GOOD, "master-secret")
+    assert derived != webhook_secret("cafe", GOOD, "another-secret")
+
+
+@pytest.fixture
+async def emulator_url() -> AsyncIterator[tuple[BotApiEmulator, str]]:
+    emulator = BotApiEmulator(allow_http_webhooks=True)
+    emulator.add_bot(GOOD, "good_bot")
+    async with EmulatorServer(emulator) as server:
+        yield emulator, server.base_url
+
+
+async def test_a_bot_whose_token_telegram_refuses_is_marked_failed_and_the_others_run(
+    tmp_path: Path, emulator_url: tuple[BotApiEmulator, str],
+) -> None:
+    emulator, api = emulator_url
+    path = deploy(tmp_path, f"""\
+bots:
+  good: {{scenario: DEMO, token: "{GOOD}"}}
+  refused: {{scenario: DEMO, token: "{UNKNOWN}"}}
+""")
+    config, _ = load_deploy(path, {})
+    assert config is not None
+    server = Server(config, {"TELEGRAM_API_URL": api, "STARTUP_RETRY_SECONDS": "0"},
+                    "http://127.0.0.1:1")
+    await server.start_bots()
+    statuses = {h.config.name: h.status for h in server.bots}
+    assert statuses == {"good": "running", "refused": "failed"}
+    refused = next(h for h in server.bots if h.config.name == "refused")
+    assert "Telegram does not know this bot's token" in refused.error
+    assert UNKNOWN not in refused.error
+    runner = web.AppRunner(server.application(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = next(a[1] for a in runner.addresses if isinstance(a, tuple))
+    try:
+        async with aiohttp.ClientSession() as http, \
+                http.get(f"http://127.0.0.1:{port}/readyz") as reply:
+            assert reply.status == 503
+            body = await reply.json()
+        assert body["bots"]["good"]["status"] == "running"
+        assert body["bots"]["refused"]["status"] == "failed"
+        async with aiohttp.ClientSession() as http, \
+                http.post(f"http://127.0.0.1:{port}/webhook/refused", json={}) as reply:
+            assert reply.status == 404
+    finally:
+        await runner.cleanup()
+
+
+async def test_when_no_bot_can_start_serve_says_why(
+    tmp_path: Path, emulator_url: tuple[BotApiEmulator, str],
+) -> None:
+    _, api = emulator_url
+    path = deploy(tmp_path, f'bots:\n  refused: {{scenario: DEMO, token: "{UNKNOWN}"}}\n')
+    config, _ = load_deploy(path, {})
+    assert config is not None
+    server = Server(config, {"TELEGRAM_API_URL": api, "STARTUP_RETRY_SECONDS": "0"},
+                    "http://127.0.0.1:1")
+    with pytest.raises(Exception, match=r"no bot could start \(refused: Telegram does not know"):
+        await server.start_bots()
