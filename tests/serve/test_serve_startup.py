@@ -71,7 +71,7 @@ async def emulator_url() -> AsyncIterator[tuple[BotApiEmulator, str]]:
 async def test_a_bot_whose_token_telegram_refuses_is_marked_failed_and_the_others_run(
     tmp_path: Path, emulator_url: tuple[BotApiEmulator, str],
 ) -> None:
-    emulator, api = emulator_url
+    _, api = emulator_url
     path = deploy(tmp_path, f"""\
 bots:
   good: {{scenario: DEMO, token: "{GOOD}"}}
