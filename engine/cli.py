@@ -18,6 +18,7 @@ from pathlib import Path
 
 from engine.diagnostics import Diagnostic, Severity, render_json, render_text
 from engine.errors import ConfigError, EngineError, ScenarioError, StartupError
+from engine.logs import LOG_FORMATS, use_format
 from engine.masking import SECRETS, install_log_masking, mask
 
 __all__ = ["failure", "main"]
@@ -124,6 +125,8 @@ def cmd_graph(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m engine", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--log-format", choices=LOG_FORMATS, default=None,
+                        help="log lines as text or as JSON objects (default: LOG_FORMAT, else text)")
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="validate scenarios, their templates and actions")
     check.add_argument("paths", nargs="*", help="scenario files or folders (default: scenarios/)")
@@ -188,6 +191,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     SECRETS.add_environ(os.environ)
     install_log_masking()
+    log_format = args.log_format or os.environ.get("LOG_FORMAT", "").strip().lower() or "text"
+    if log_format not in LOG_FORMATS:
+        print(f"configuration error: LOG_FORMAT must be text or json, not {log_format!r}",
+              file=sys.stderr)
+        return 2
+    use_format(log_format)
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

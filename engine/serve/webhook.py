@@ -34,6 +34,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from pydantic import ValidationError
 
+from engine.logs import bind_update
 from engine.serve.metrics import Metrics
 
 __all__ = ["MAX_BODY", "SECRET_HEADER", "BotWebhook", "webhook_secret"]
@@ -66,7 +67,7 @@ class BotWebhook(SimpleRequestHandler):
     def _refuse(self, request: web.Request, status: int, reason: str, detail: str) -> web.Response:
         self.metrics.refused.labels(self.name, reason).inc()
         log.warning("bot %s: webhook request from %s refused (%d, %s): %s", self.name,
-                    request.remote, status, reason, detail)
+                    request.remote, status, reason, detail, extra={"bot": self.name})
         return web.json_response({"ok": False, "error": detail}, status=status)
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -92,6 +93,7 @@ class BotWebhook(SimpleRequestHandler):
         return web.json_response({})
 
     async def _feed(self, update: Update) -> None:
+        bind_update(self.name, update.update_id)  # this task's log lines name the bot and update
         try:
             result = await self.dispatcher.feed_update(self.bot, update, **self.data)
             if isinstance(result, TelegramMethod):

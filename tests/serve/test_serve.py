@@ -115,7 +115,7 @@ async def deployment(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
     async with EmulatorServer(emulator) as server, aiohttp.ClientSession() as http:
         env = {**os.environ, "TELEGRAM_API_URL": server.base_url, "CAFE_TOKEN": CAFE,
                "DESK_TOKEN": DESK, "PUBLIC_URL": f"http://127.0.0.1:{port}",
-               "STARTUP_RETRY_SECONDS": "0"}
+               "STARTUP_RETRY_SECONDS": "0", "LOG_FORMAT": "json"}
         env.pop("REDIS_URL", None)
         with log.open("wb") as stderr:
             proc = await asyncio.create_subprocess_exec(
@@ -138,6 +138,8 @@ async def deployment(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
     assert "Traceback" not in output
     assert CAFE not in output
     assert DESK not in output
+    entries = [json.loads(line) for line in output.splitlines() if line.strip()]
+    assert any(e.get("bot") == "cafe" and "refused (401, secret)" in e["message"] for e in entries)
     # a graceful stop leaves the webhooks registered for the restart
     assert emulator.bots[CAFE].webhook is not None
     assert not emulator.calls_of("deleteWebhook")
