@@ -2,7 +2,8 @@
 
 ``setup_package`` (called by the engine at start-up) applies the database migrations, opens the
 ticket store from ``DATABASE_URL`` (SQLite by default, PostgreSQL through asyncpg) and registers
-the :class:`~actions.tickets.desk_service.Desk` service. ``setup_sandbox`` (called only by
+the :class:`~actions.tickets.desk_service.Desk` service (and, under ``serve``, the database's
+readiness probe). ``setup_sandbox`` (called only by
 ``python -m engine shell`` and the test kit, before that) fills in what is not set: a throwaway
 SQLite file for ``DATABASE_URL``, and for ``MANAGER_CHAT_ID`` a simulated managers' group with
 one manager, so one person can play the customer and a manager.
@@ -15,11 +16,13 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.tickets.desk_service import Desk
 from actions.tickets.store import DEFAULT_DATABASE_URL, create_store, upgrade_database
 from engine.errors import ConfigError
+from engine.health import Readiness
 from engine.packages import PackageContext
 from engine.settings import Settings
 
@@ -72,3 +75,10 @@ async def setup_package(pkg: PackageContext) -> None:
     pkg.stack.push_async_callback(store.close)
     pkg.services.add(Desk, Desk(store, pkg.kv, bot_key=pkg.scenario))
     pkg.after_settings(_check_managers)
+    if (readiness := pkg.services.find(Readiness)) is not None:  # serve's /readyz
+
+        async def database() -> None:
+            async with store.engine.connect() as connection:
+                await connection.execute(select(1))
+
+        readiness.add("database", database)

@@ -6,7 +6,8 @@ keys per bot), :func:`~engine.runtime.app.build_app`, metrics middlewares. Then 
 listens, and each running bot registers its webhook ``{PUBLIC_URL}/webhook/{name}`` with its own
 ``secret_token`` and the update types its dispatcher handles (``allowed_updates``), and starts its
 jobs. Routes: ``POST /webhook/{name}`` (:class:`~engine.serve.webhook.BotWebhook`), ``/healthz``,
-``/readyz``, ``/metrics``.
+``/readyz`` (each bot's status, its Redis and the probes its packages registered:
+:mod:`engine.health`), ``/metrics``.
 
 SIGINT/SIGTERM: the server stops accepting requests, the updates being handled finish (up to
 ``drain_timeout``), then each bot stops like ``run`` does (jobs, packages, storage, session).
@@ -33,7 +34,9 @@ from aiogram.exceptions import (
 from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 
+from engine.actions import Services
 from engine.errors import ConfigError, EngineError, ScenarioError, StartupError
+from engine.health import OK, Readiness
 from engine.masking import mask
 from engine.runtime.app import BotApp, build_app, make_bot
 from engine.runtime.storage import create_storage
@@ -112,8 +115,11 @@ class Server:
         try:
             await self._identify(bot, retry)
             storage = await create_storage(environ.get("REDIS_URL"))
+            services = Services()
+            services.add(Readiness, Readiness())  # the packages' probes, for /readyz
             try:
-                app = await build_app(bundle, bot, storage, environ=environ, retry=retry)
+                app = await build_app(bundle, bot, storage, environ=environ, retry=retry,
+                                      services=services)
             except BaseException:
                 await storage.close()
                 raise
@@ -200,14 +206,15 @@ class Server:
             entry = {"status": hosted.status}
             if hosted.error:
                 entry["error"] = hosted.error
-            redis = hosted.app.storage.redis if hosted.app else None
-            if redis is not None:
-                try:
-                    await asyncio.wait_for(redis.ping(), 2)
-                    entry["redis"] = "ok"
-                except Exception as exc:
-                    entry["redis"] = mask(f"unreachable: {exc}")
-            ready = ready and entry["status"] == "running" and entry.get("redis", "ok") == "ok"
+            if hosted.app is not None:
+                probes = Readiness()
+                if (redis := hosted.app.storage.redis) is not None:
+                    probes.add("redis", redis.ping)
+                found = hosted.app.runtime.services.find(Readiness)
+                probes.probes.update(found.probes if found else {})
+                entry.update(await probes.run())
+            ready = ready and entry["status"] == "running" and all(
+                value == OK for key, value in entry.items() if key not in ("status", "error"))
             bots[hosted.config.name] = entry
         return web.json_response({"ready": ready, "bots": bots}, status=200 if ready else 503)
 

@@ -250,8 +250,8 @@ async def test_health_readiness_and_metrics_answer(deployment: Deployment) -> No
         assert reply.status == 200
         ready: dict[str, Any] = await reply.json()
     assert ready["ready"] is True
-    assert {name: bot["status"] for name, bot in ready["bots"].items()} == \
-        {"cafe": "running", "desk": "running"}
+    assert ready["bots"] == {"cafe": {"status": "running"},
+                             "desk": {"status": "running", "database": "ok"}}
 
     async def answered() -> bool:
         text = await deployment.metrics()

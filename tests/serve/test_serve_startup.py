@@ -3,14 +3,17 @@ while the others run (in process, against the Bot API emulator)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
 
 from engine.cli import main
+from engine.health import Readiness
 from engine.playground.botapi import BotApiEmulator, EmulatorServer
 from engine.serve.config import load_deploy
 from engine.serve.server import Server
@@ -117,3 +120,52 @@ async def test_when_no_bot_can_start_serve_says_why(
                     "http://127.0.0.1:1")
     with pytest.raises(Exception, match=r"no bot could start \(refused: Telegram does not know"):
         await server.start_bots()
+
+
+@contextlib.asynccontextmanager
+async def listening(server: Server) -> AsyncIterator[Callable[[], Awaitable[tuple[int, Any]]]]:
+    """The server's application on a free port; yields a function that GETs /readyz."""
+    runner = web.AppRunner(server.application(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = next(a[1] for a in runner.addresses if isinstance(a, tuple))
+
+    async def readyz() -> tuple[int, Any]:
+        async with aiohttp.ClientSession() as http, \
+                http.get(f"http://127.0.0.1:{port}/readyz") as reply:
+            return reply.status, await reply.json()
+
+    try:
+        yield readyz
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_probe_that_fails_makes_its_bot_not_ready_and_says_why(
+    tmp_path: Path, emulator_url: tuple[BotApiEmulator, str],
+) -> None:
+    _, api = emulator_url
+    path = deploy(tmp_path, f'bots:\n  good: {{scenario: DEMO, token: "{GOOD}"}}\n')
+    config, _ = load_deploy(path, {})
+    assert config is not None
+    server = Server(config, {"TELEGRAM_API_URL": api, "STARTUP_RETRY_SECONDS": "0"},
+                    "http://127.0.0.1:1")
+    await server.start_bots()
+    ((_, app, _),) = server.running()
+
+    async def database_down() -> None:
+        raise OSError("connection refused by postgresql://desk:hunter22@db:5432/desk")
+
+    readiness = app.runtime.services.get(Readiness)
+    async with listening(server) as readyz:
+        readiness.add("database", database_down)
+        status, body = await readyz()
+        assert status == 503
+        assert body["ready"] is False
+        assert body["bots"]["good"] == {
+            "status": "running",
+            "database": "unreachable: connection refused by postgresql://desk:***@db:5432/desk"}
+        del readiness.probes["database"]
+        status, body = await readyz()
+        assert (status, body["bots"]["good"]) == (200, {"status": "running"})
