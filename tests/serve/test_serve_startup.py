@@ -4,7 +4,7 @@ while the others run (in process, against the Bot API emulator)."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -123,23 +123,22 @@ async def test_when_no_bot_can_start_serve_says_why(
 
 
 @contextlib.asynccontextmanager
-async def listening(server: Server) -> AsyncIterator[Callable[[], Awaitable[tuple[int, Any]]]]:
-    """The server's application on a free port; yields a function that GETs /readyz."""
+async def listening(server: Server) -> AsyncIterator[str]:
+    """The server's application on a free port; yields its base URL."""
     runner = web.AppRunner(server.application(), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = next(a[1] for a in runner.addresses if isinstance(a, tuple))
-
-    async def readyz() -> tuple[int, Any]:
-        async with aiohttp.ClientSession() as http, \
-                http.get(f"http://127.0.0.1:{port}/readyz") as reply:
-            return reply.status, await reply.json()
-
     try:
-        yield readyz
+        yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+async def get_readyz(base: str) -> tuple[int, Any]:
+    async with aiohttp.ClientSession() as http, http.get(f"{base}/readyz") as reply:
+        return reply.status, await reply.json()
 
 
 async def test_a_probe_that_fails_makes_its_bot_not_ready_and_says_why(
@@ -158,14 +157,43 @@ async def test_a_probe_that_fails_makes_its_bot_not_ready_and_says_why(
         raise OSError("connection refused by postgresql://desk:hunter22@db:5432/desk")
 
     readiness = app.runtime.services.get(Readiness)
-    async with listening(server) as readyz:
+    async with listening(server) as base:
         readiness.add("database", database_down)
-        status, body = await readyz()
+        status, body = await get_readyz(base)
         assert status == 503
         assert body["ready"] is False
         assert body["bots"]["good"] == {
             "status": "running",
             "database": "unreachable: connection refused by postgresql://desk:***@db:5432/desk"}
         del readiness.probes["database"]
-        status, body = await readyz()
+        status, body = await get_readyz(base)
         assert (status, body["bots"]["good"]) == (200, {"status": "running"})
+
+
+async def test_with_redis_a_retried_update_is_handled_once_and_state_is_keyed_by_bot(
+    tmp_path: Path, emulator_url: tuple[BotApiEmulator, str], redis_server: str,
+) -> None:
+    emulator, api = emulator_url
+    alice = emulator.add_user("Alice", language_code="en")
+    chat = emulator.private_chat(GOOD, alice)
+    path = deploy(tmp_path, f'redis_url: ${{REDIS}}\nbots:\n  good: {{scenario: DEMO, token: "{GOOD}"}}\n')
+    config, _ = load_deploy(path, {"REDIS": redis_server})
+    assert config is not None
+    server = Server(config, {"TELEGRAM_API_URL": api, "STARTUP_RETRY_SECONDS": "0"},
+                    "http://127.0.0.1:1")
+    await server.start_bots()
+    ((_, app, webhook),) = server.running()
+    redis = app.storage.redis
+    assert redis is not None
+    update = emulator.send_text(GOOD, chat, alice, "/start")
+    headers = {"X-Telegram-Bot-Api-Secret-Token": str(webhook.secret_token)}
+    async with listening(server) as base, aiohttp.ClientSession() as http:
+        for _ in range(2):
+            async with http.post(f"{base}/webhook/good", json=update, headers=headers) as reply:
+                assert reply.status == 200
+        await webhook.drain(10)
+        _, ready = await get_readyz(base)
+        assert ready["bots"]["good"] == {"status": "running", "redis": "ok"}
+        assert len(emulator.bot_messages(chat, include_deleted=True)) == 1
+        assert await redis.ttl(f"engine:upd:{app.bot.id}:{update['update_id']}") > 0
+        assert await redis.keys(f"fsm:{app.bot.id}:{alice.id}:*")
