@@ -5,7 +5,9 @@ failed; the others start), storage (``REDIS_URL``: aiogram's Redis storage and e
 keys per bot), :func:`~engine.runtime.app.build_app`, metrics middlewares. Then the server
 listens, and each running bot registers its webhook ``{PUBLIC_URL}/webhook/{name}`` with its own
 ``secret_token`` and the update types its dispatcher handles (``allowed_updates``), and starts its
-jobs. Routes: ``POST /webhook/{name}`` (:class:`~engine.serve.webhook.BotWebhook`), ``/healthz``,
+jobs. Bots can also be added and removed while serving (:meth:`Server.add_bot`,
+:meth:`Server.remove_bot`: what a shop connecting or disconnecting needs). Routes:
+``POST /webhook/{name}`` (:class:`~engine.serve.webhook.BotWebhook`), ``/healthz``,
 ``/readyz`` (each bot's status, its Redis and the probes its packages registered:
 :mod:`engine.health`), ``/metrics``.
 
@@ -22,6 +24,7 @@ import signal
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -31,7 +34,6 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 
 from engine.actions import Services
@@ -92,8 +94,9 @@ class Server:
     environ: Mapping[str, str]
     public_url: str
     metrics: Metrics = field(default_factory=Metrics)
-    bots: list[HostedBot] = field(default_factory=list)
+    bots: dict[str, HostedBot] = field(default_factory=dict)
     drain_timeout: float = 30
+    live: bool = False  # listening: a bot added now starts and registers its webhook at once
 
     def _environ_of(self, bot: BotConfig) -> dict[str, str]:
         env = {**self.environ, **bot.environ, "BOT_TOKEN": bot.token}
@@ -131,7 +134,6 @@ class Server:
         hosted.app = app
         hosted.webhook = BotWebhook(app.dispatcher, bot, name=bot_config.name, secret=secret,
                                     metrics=self.metrics)
-        hosted.url = f"{self.public_url}/webhook/{bot_config.name}"
 
     async def _identify(self, bot: Bot, retry: StartupRetry) -> None:
         try:
@@ -146,55 +148,122 @@ class Server:
     async def start_bots(self) -> None:
         """Start every bot; one that cannot start is marked failed (its reason logged once).
         Raises when none could start."""
-        self.bots = [HostedBot(b) for b in self.config.bots]
-        for hosted in self.bots:
+        self.bots = {b.name: HostedBot(b) for b in self.config.bots}
+        for hosted in self.bots.values():
             try:
                 await self._start_bot(hosted)
             except ScenarioError:
                 raise  # a broken scenario is the deployment's mistake: fix it before serving
             except EngineError as exc:
-                hint = f" — {exc.hint}" if exc.hint else ""
-                hosted.error = mask(f"{exc}{hint}")
-                log.error("bot %s cannot start: %s", hosted.config.name, hosted.error)
-        if not any(h.app for h in self.bots):
-            reasons = "; ".join(f"{h.config.name}: {h.error}" for h in self.bots)
+                self._failed(hosted, exc)
+        if not self.running():
+            reasons = "; ".join(f"{h.config.name}: {h.error}" for h in self.bots.values())
             raise StartupError(f"no bot could start ({reasons})")
+
+    def _failed(self, hosted: HostedBot, exc: EngineError) -> None:
+        hint = f" — {exc.hint}" if exc.hint else ""
+        hosted.error = mask(f"{exc}{hint}")
+        log.error("bot %s cannot start: %s", hosted.config.name, hosted.error,
+                  extra={"bot": hosted.config.name})
+
+    async def add_bot(self, config: BotConfig) -> HostedBot:
+        """Start one more bot while serving (a shop connected): on success it is running and,
+        once the server listens, its webhook is registered; a failure marks it failed."""
+        if config.name in self.bots:
+            raise ConfigError(f"a bot named {config.name!r} is already served")
+        hosted = self.bots[config.name] = HostedBot(config)
+        try:
+            await self._start_bot(hosted)
+        except EngineError as exc:
+            self._failed(hosted, exc)
+            return hosted
+        if self.live and hosted.app is not None and hosted.webhook is not None:
+            await self._emit_startup(hosted.app)
+            await self._go_live(hosted, hosted.app, hosted.webhook)
+        return hosted
+
+    async def remove_bot(self, name: str, *, delete_webhook: bool = True) -> bool:
+        """Stop serving a bot (a shop disconnected): its requests are refused (404) from now
+        on, the updates being handled finish, its webhook is deleted (unless told otherwise),
+        and it stops as on shutdown. False when no such bot is served."""
+        hosted = self.bots.pop(name, None)
+        if hosted is None:
+            return False
+        if hosted.app is None or hosted.webhook is None:
+            return True
+        await hosted.webhook.drain(self.drain_timeout)
+        if delete_webhook:
+            try:
+                await hosted.app.bot.delete_webhook(drop_pending_updates=False)
+            except AiogramError as exc:
+                log.warning("bot %s: deleteWebhook failed: %s", name, exc, extra={"bot": name})
+        await self._emit_shutdown(hosted.app)
+        await hosted.app.close(drain_timeout=self.drain_timeout)
+        log.warning("bot %s stopped", name, extra={"bot": name})
+        return True
+
+    @staticmethod
+    def _workflow(bot_app: BotApp) -> dict[str, Any]:
+        dispatcher = bot_app.dispatcher
+        return {"dispatcher": dispatcher, "bot": bot_app.bot, "bots": [bot_app.bot],
+                **dispatcher.workflow_data}
+
+    async def _emit_startup(self, bot_app: BotApp) -> None:
+        await bot_app.dispatcher.emit_startup(**self._workflow(bot_app))
+
+    async def _emit_shutdown(self, bot_app: BotApp) -> None:
+        await bot_app.dispatcher.emit_shutdown(**self._workflow(bot_app))
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY)
-        for hosted, bot_app, webhook in self.running():
-            app.router.add_post(f"/webhook/{hosted.config.name}", webhook.handle)
-            setup_application(app, bot_app.dispatcher, bot=bot_app.bot)
+        app.router.add_post("/webhook/{name}", self._webhook)
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._readyz)
         app.router.add_get("/metrics", self._metrics)
+        app.on_startup.append(self._startup)
         app.on_shutdown.append(self._drain)
         app.on_cleanup.append(self._close_bots)
         return app
 
+    async def _startup(self, app: web.Application) -> None:
+        for _, bot_app, _ in self.running():
+            await self._emit_startup(bot_app)
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        hosted = self.bots.get(request.match_info["name"])
+        if hosted is None or hosted.webhook is None:
+            raise web.HTTPNotFound(text="no such bot")
+        return await hosted.webhook.handle(request)
+
     def running(self) -> list[tuple[HostedBot, BotApp, BotWebhook]]:
         """The bots that started: each with its app and its webhook endpoint."""
-        return [(h, h.app, h.webhook) for h in self.bots
+        return [(h, h.app, h.webhook) for h in self.bots.values()
                 if h.app is not None and h.webhook is not None]
 
     async def register_webhooks(self) -> None:
         """Each running bot's webhook, with its secret and the update types it handles."""
+        self.live = True
         for hosted, bot_app, webhook in self.running():
-            dispatcher = bot_app.dispatcher
-            try:
-                await bot_app.bot.set_webhook(
-                    hosted.url, secret_token=webhook.secret_token,
-                    allowed_updates=dispatcher.resolve_used_update_types(),
-                    drop_pending_updates=False,
-                )
-            except AiogramError as exc:
-                hosted.error = mask(f"Telegram refused the webhook {hosted.url}: {exc}")
-                log.error("bot %s cannot start: %s", hosted.config.name, hosted.error)
-                continue
-            bot_app.jobs.start()
-            log.warning("bot %s (@%s, scenario %s) receives updates at %s", hosted.config.name,
-                        (await bot_app.bot.me()).username, bot_app.bundle.scenario.scenario,
-                        hosted.url)
+            await self._go_live(hosted, bot_app, webhook)
+
+    async def _go_live(self, hosted: HostedBot, bot_app: BotApp, webhook: BotWebhook) -> None:
+        """Register the bot's webhook and start its jobs; a refusal marks the bot failed."""
+        dispatcher = bot_app.dispatcher
+        hosted.url = f"{self.public_url}/webhook/{hosted.config.name}"
+        try:
+            await bot_app.bot.set_webhook(
+                hosted.url, secret_token=webhook.secret_token,
+                allowed_updates=dispatcher.resolve_used_update_types(),
+                drop_pending_updates=False,
+            )
+        except AiogramError as exc:
+            hosted.error = mask(f"Telegram refused the webhook {hosted.url}: {exc}")
+            log.error("bot %s cannot start: %s", hosted.config.name, hosted.error)
+            return
+        bot_app.jobs.start()
+        log.warning("bot %s (@%s, scenario %s) receives updates at %s", hosted.config.name,
+                    (await bot_app.bot.me()).username, bot_app.bundle.scenario.scenario,
+                    hosted.url)
 
     async def _healthz(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "alive"})
@@ -202,7 +271,7 @@ class Server:
     async def _readyz(self, request: web.Request) -> web.Response:
         bots: dict[str, dict[str, str]] = {}
         ready = True
-        for hosted in self.bots:
+        for hosted in self.bots.values():
             entry = {"status": hosted.status}
             if hosted.error:
                 entry["error"] = hosted.error
@@ -224,10 +293,11 @@ class Server:
         return response
 
     async def _drain(self, app: web.Application) -> None:
-        for hosted, _, webhook in self.running():
+        for hosted, bot_app, webhook in self.running():
             if not await webhook.drain(self.drain_timeout):
                 log.warning("bot %s: updates still running after %.0f s; stopping anyway",
                             hosted.config.name, self.drain_timeout)
+            await self._emit_shutdown(bot_app)
 
     async def _close_bots(self, app: web.Application | None = None) -> None:
         for hosted, bot_app, _ in self.running():

@@ -3,6 +3,7 @@ while the others run (in process, against the Bot API emulator)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from aiohttp import web
 from engine.cli import main
 from engine.health import Readiness
 from engine.playground.botapi import BotApiEmulator, EmulatorServer
-from engine.serve.config import load_deploy
+from engine.serve.config import BotConfig, load_deploy
 from engine.serve.server import Server
 from engine.serve.webhook import webhook_secret
 
@@ -23,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "scenarios" / "demo.yaml"
 GOOD = "333333:GOOD-startup-test-token"
 UNKNOWN = "444444:UNKNOWN-to-telegram-token"
+SECOND = "555555:SECOND-startup-test-token"
 
 
 def deploy(tmp_path: Path, text: str) -> Path:
@@ -85,9 +87,9 @@ bots:
     server = Server(config, {"TELEGRAM_API_URL": api, "STARTUP_RETRY_SECONDS": "0"},
                     "http://127.0.0.1:1")
     await server.start_bots()
-    statuses = {h.config.name: h.status for h in server.bots}
+    statuses = {name: h.status for name, h in server.bots.items()}
     assert statuses == {"good": "running", "refused": "failed"}
-    refused = next(h for h in server.bots if h.config.name == "refused")
+    refused = server.bots["refused"]
     assert "Telegram does not know this bot's token" in refused.error
     assert UNKNOWN not in refused.error
     runner = web.AppRunner(server.application(), access_log=None)
@@ -197,3 +199,42 @@ async def test_with_redis_a_retried_update_is_handled_once_and_state_is_keyed_by
         assert len(emulator.bot_messages(chat, include_deleted=True)) == 1
         assert await redis.ttl(f"engine:upd:{app.bot.id}:{update['update_id']}") > 0
         assert await redis.keys(f"fsm:{app.bot.id}:{alice.id}:*")
+
+
+async def test_a_bot_added_while_serving_answers_and_a_removed_one_loses_its_webhook(
+    tmp_path: Path, emulator_url: tuple[BotApiEmulator, str],
+) -> None:
+    emulator, api = emulator_url
+    emulator.add_bot(SECOND, "second_bot")
+    alice = emulator.add_user("Alice", language_code="en")
+    chat = emulator.private_chat(SECOND, alice)
+    path = deploy(tmp_path, f'bots:\n  good: {{scenario: DEMO, token: "{GOOD}"}}\n')
+    config, _ = load_deploy(path, {})
+    assert config is not None
+    server = Server(config, {"TELEGRAM_API_URL": api, "STARTUP_RETRY_SECONDS": "0"}, "")
+    await server.start_bots()
+    async with listening(server) as base, aiohttp.ClientSession() as http:
+        server.public_url = base
+        await server.register_webhooks()
+        second = await server.add_bot(BotConfig("second", DEMO, SECOND, {}))
+        assert second.status == "running"
+        hook = emulator.bots[SECOND].webhook
+        assert hook is not None
+        assert hook["url"] == f"{base}/webhook/second"
+        emulator.send_text(SECOND, chat, alice, "/start")
+        for _ in range(200):
+            if emulator.last_bot_message(chat) is not None:
+                break
+            await asyncio.sleep(0.05)
+        message = emulator.last_bot_message(chat)
+        assert message is not None
+        assert "Hello, Alice!" in (message.text or "")
+
+        assert await server.remove_bot("second") is True
+        assert emulator.bots[SECOND].webhook is None
+        assert emulator.bots[GOOD].webhook is not None
+        async with http.post(f"{base}/webhook/second", json={}) as reply:
+            assert reply.status == 404
+        _, ready = await get_readyz(base)
+        assert list(ready["bots"]) == ["good"]
+        assert await server.remove_bot("second") is False
