@@ -10,6 +10,8 @@
         scenario: scenarios/demo.yaml  # relative to this file's folder
         token: ${CAFE_BOT_TOKEN}
         settings: {CAFE_NAME: Corner café}   # this bot's environment: settings, DATABASE_URL, ...
+    integrations:                      # bots an external system connects (engine.serve.integrations)
+      shops: {package: actions.shop, scenario: scenarios/orders.yaml, settings: {...}}
 
 The same YAML reader and schema diagnostics as scenarios (``file:line:col``, did you mean, YAML
 hygiene); ``${VAR}`` is replaced by the environment variable ``VAR`` when ``serve`` starts (an unset
@@ -32,8 +34,8 @@ from engine.masking import SECRETS
 from engine.scenario.loader import LoadedYaml, load_yaml_file
 from engine.scenario.validate import validate_model
 
-__all__ = ["BotConfig", "BotSpec", "DeployConfig", "DeploySpec", "check_deploy", "is_deploy",
-           "is_deploy_file", "load_deploy"]
+__all__ = ["BotConfig", "BotSpec", "DeployConfig", "DeploySpec", "IntegrationConfig",
+           "IntegrationSpec", "check_deploy", "is_deploy", "is_deploy_file", "load_deploy"]
 
 BOT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -48,13 +50,22 @@ class BotSpec(BaseModel):
     settings: dict[str, Setting] = Field(default_factory=dict)
 
 
+class IntegrationSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="bot integration")
+
+    package: str
+    scenario: str
+    settings: dict[str, Setting] = Field(default_factory=dict)
+
+
 class DeploySpec(BaseModel):
     model_config = ConfigDict(extra="forbid", title="deployment")
 
     public_url: str | None = None
     webhook_secret: str | None = None
     redis_url: str | None = None
-    bots: dict[str, BotSpec]
+    bots: dict[str, BotSpec] = Field(default_factory=dict)
+    integrations: dict[str, IntegrationSpec] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -68,17 +79,31 @@ class BotConfig:
 
 
 @dataclass(frozen=True)
+class IntegrationConfig:
+    """An integration, resolved: the package whose hook connects its bots, their scenario, and
+    its settings (the environment its bots run with, under each bot's own)."""
+
+    name: str
+    package: str
+    scenario: Path
+    environ: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class DeployConfig:
     path: Path
     public_url: str | None
     webhook_secret: str | None
     redis_url: str | None
     bots: tuple[BotConfig, ...]
+    integrations: tuple[IntegrationConfig, ...] = ()
 
 
 def is_deploy(loaded: LoadedYaml) -> bool:
-    """A deployment file: a mapping with ``bots`` and without ``scenario``."""
-    return isinstance(loaded.data, dict) and "bots" in loaded.data and "scenario" not in loaded.data
+    """A deployment file: a mapping with ``bots`` or ``integrations`` and without ``scenario``."""
+    data = loaded.data
+    return isinstance(data, dict) and ("bots" in data or "integrations" in data) \
+        and "scenario" not in data
 
 
 def is_deploy_file(path: Path) -> bool:
@@ -93,7 +118,9 @@ def check_deploy(path: Path) -> list[Diagnostic]:
     from engine.scenario.pipeline import load_bundle
 
     config, diagnostics = load_deploy(path)
-    for scenario in dict.fromkeys(bot.scenario for bot in config.bots) if config else ():
+    named = [*(b.scenario for b in config.bots), *(i.scenario for i in config.integrations)] \
+        if config else []
+    for scenario in dict.fromkeys(named):
         diagnostics.extend(load_bundle(scenario)[1])
     return diagnostics
 
@@ -143,19 +170,29 @@ def _check_variables(data: object, path: tuple[str | int, ...], resolve: _Resolv
         resolve(data, path)
 
 
-def _check_names(bots: object, loaded: LoadedYaml, out: Diagnostics) -> None:
-    if not isinstance(bots, dict):
-        return  # the schema says what is wrong
-    if not bots:
-        pos = loaded.positions.lookup(("bots",))
-        out.error(pos.file, pos.line, pos.col, "no-bots", "'bots' lists no bot",
+def _check_names(data: dict[str, Any], loaded: LoadedYaml, out: Diagnostics) -> None:
+    if not data.get("bots") and not data.get("integrations"):
+        pos = loaded.positions.lookup(("bots",) if "bots" in data else ())
+        out.error(pos.file, pos.line, pos.col, "no-bots", "the deployment lists no bot",
                   hint="add one: bots: {shop: {scenario: scenarios/orders.yaml, token: ${BOT_TOKEN}}}")
-    for name in bots:
-        if not BOT_NAME.fullmatch(str(name)):
-            pos = loaded.positions.lookup(("bots", name))
-            out.error(pos.file, pos.line, pos.col, "invalid-id",
-                      f"invalid bot name '{name}': lower-case letters, digits, '_' and '-' "
-                      "(at most 32), starting with a letter or digit; it is part of the webhook URL")
+    for section, what in (("bots", "bot"), ("integrations", "integration")):
+        names = data.get(section)
+        for name in names if isinstance(names, dict) else ():
+            if not BOT_NAME.fullmatch(str(name)):
+                pos = loaded.positions.lookup((section, name))
+                out.error(pos.file, pos.line, pos.col, "invalid-id",
+                          f"invalid {what} name '{name}': lower-case letters, digits, '_' and '-' "
+                          "(at most 32), starting with a letter or digit; it is part of webhook URLs")
+
+
+def _scenario_path(path: Path, raw: str, loaded: LoadedYaml, where: tuple[str, str],
+                   out: Diagnostics) -> Path:
+    scenario = Path(raw) if Path(raw).is_absolute() else path.parent / raw
+    if not scenario.is_file():
+        pos = loaded.positions.node((*where, "scenario")) or loaded.positions.lookup(where)
+        out.error(pos.file, pos.line, pos.col, "file-read",
+                  f"no scenario file '{raw}' (looked for {scenario})")
+    return scenario
 
 
 def load_deploy(path: Path, environ: Mapping[str, str] | None = None,
@@ -175,7 +212,7 @@ def load_deploy(path: Path, environ: Mapping[str, str] | None = None,
         out.error(pos.file, pos.line, pos.col, "schema",
                   "a deployment file must be a mapping with 'bots'")
         return None, out.sorted()
-    _check_names(loaded.data.get("bots"), loaded, out)
+    _check_names(loaded.data, loaded, out)
     resolve = _Resolver(loaded, environ, out)
     spec, problems = validate_model(loaded, DeploySpec)
     out.extend(problems)
@@ -188,22 +225,25 @@ def load_deploy(path: Path, environ: Mapping[str, str] | None = None,
         settings = {key: resolve(value, (*where, "settings", key))
                     for key, value in bot.settings.items()}
         token = resolve(bot.token, (*where, "token"))
-        scenario = (path.parent / bot.scenario) if not Path(bot.scenario).is_absolute() \
-            else Path(bot.scenario)
-        if not scenario.is_file():
-            pos = loaded.positions.node((*where, "scenario")) or loaded.positions.lookup(where)
-            out.error(pos.file, pos.line, pos.col, "file-read",
-                      f"no scenario file '{bot.scenario}' (looked for {scenario})")
+        scenario = _scenario_path(path, bot.scenario, loaded, where, out)
         SECRETS.add(token)
         SECRETS.add_environ(settings)
         bots.append(BotConfig(name, scenario, token, settings))
+    integrations = []
+    for name, integration in spec.integrations.items():
+        where = ("integrations", name)
+        settings = {key: resolve(value, (*where, "settings", key))
+                    for key, value in integration.settings.items()}
+        SECRETS.add_environ(settings)
+        scenario = _scenario_path(path, integration.scenario, loaded, where, out)
+        integrations.append(IntegrationConfig(name, integration.package, scenario, settings))
 
     def optional(key: str) -> str | None:
         value: Any = getattr(spec, key)
         return None if value is None else resolve(value, (key,)) or None
 
     config = DeployConfig(path, optional("public_url"), optional("webhook_secret"),
-                          optional("redis_url"), tuple(bots))
+                          optional("redis_url"), tuple(bots), tuple(integrations))
     SECRETS.add(config.webhook_secret)
     if out.has_errors:
         return None, out.sorted()

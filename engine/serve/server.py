@@ -41,9 +41,10 @@ from engine.errors import ConfigError, EngineError, ScenarioError, StartupError
 from engine.health import OK, Readiness
 from engine.masking import mask
 from engine.runtime.app import BotApp, build_app, make_bot
-from engine.runtime.storage import create_storage
+from engine.runtime.storage import StorageBundle, create_storage
 from engine.scenario.pipeline import load_bundle
 from engine.serve.config import BotConfig, DeployConfig
+from engine.serve.integrations import IntegrationHost, start_integration
 from engine.serve.metrics import CONTENT_TYPE_LATEST, ApiMetrics, Metrics, UpdateMetrics
 from engine.serve.webhook import MAX_BODY, BotWebhook, webhook_secret
 from engine.startup import StartupRetry
@@ -97,6 +98,8 @@ class Server:
     bots: dict[str, HostedBot] = field(default_factory=dict)
     drain_timeout: float = 30
     live: bool = False  # listening: a bot added now starts and registers its webhook at once
+    integrations: list[IntegrationHost] = field(default_factory=list)
+    _integration_storage: StorageBundle | None = None
 
     def _environ_of(self, bot: BotConfig) -> dict[str, str]:
         env = {**self.environ, **bot.environ, "BOT_TOKEN": bot.token}
@@ -156,9 +159,21 @@ class Server:
                 raise  # a broken scenario is the deployment's mistake: fix it before serving
             except EngineError as exc:
                 self._failed(hosted, exc)
-        if not self.running():
+        if self.bots and not self.running() and not self.config.integrations:
             reasons = "; ".join(f"{h.config.name}: {h.error}" for h in self.bots.values())
             raise StartupError(f"no bot could start ({reasons})")
+
+    async def start_integrations(self) -> None:
+        """Run each integration's ``setup_integration`` hook (its routes, its known bots)."""
+        if not self.config.integrations:
+            return
+        redis_url = self.config.redis_url or self.environ.get("REDIS_URL")
+        self._integration_storage = storage = await create_storage(redis_url)
+        for integration in self.config.integrations:
+            host = IntegrationHost(integration.name, integration.scenario,
+                                   {**self.environ, **integration.environ}, storage.kv, self)
+            self.integrations.append(host)
+            await start_integration(host, integration.package)
 
     def _failed(self, hosted: HostedBot, exc: EngineError) -> None:
         hint = f" — {exc.hint}" if exc.hint else ""
@@ -217,12 +232,15 @@ class Server:
     def application(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_post("/webhook/{name}", self._webhook)
+        for host in self.integrations:
+            for method, path, handler in host.routes:
+                app.router.add_route(method, path, handler)
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._readyz)
         app.router.add_get("/metrics", self._metrics)
         app.on_startup.append(self._startup)
         app.on_shutdown.append(self._drain)
-        app.on_cleanup.append(self._close_bots)
+        app.on_cleanup.append(self.close)
         return app
 
     async def _startup(self, app: web.Application) -> None:
@@ -293,18 +311,25 @@ class Server:
         return response
 
     async def _drain(self, app: web.Application) -> None:
+        for host in self.integrations:
+            await host.drain(self.drain_timeout)
         for hosted, bot_app, webhook in self.running():
             if not await webhook.drain(self.drain_timeout):
                 log.warning("bot %s: updates still running after %.0f s; stopping anyway",
                             hosted.config.name, self.drain_timeout)
             await self._emit_shutdown(bot_app)
 
-    async def _close_bots(self, app: web.Application | None = None) -> None:
+    async def close(self, app: web.Application | None = None) -> None:
+        """Stop every bot as ``run`` does, then the integrations' storage (the application's
+        cleanup; also after a failed start)."""
         for hosted, bot_app, _ in self.running():
             try:
                 await bot_app.close(drain_timeout=self.drain_timeout)
             except Exception:
                 log.exception("bot %s did not stop cleanly", hosted.config.name)
+        if self._integration_storage is not None:
+            await self._integration_storage.close()
+            self._integration_storage = None
 
 
 async def serve(config: DeployConfig, environ: Mapping[str, str], *, host: str = "0.0.0.0",
@@ -313,8 +338,9 @@ async def serve(config: DeployConfig, environ: Mapping[str, str], *, host: str =
     server = Server(config, environ, public_url_of(config, environ))
     try:
         await server.start_bots()
+        await server.start_integrations()
     except BaseException:
-        await server._close_bots()
+        await server.close()
         raise
     runner = web.AppRunner(server.application(), access_log=None, handle_signals=False)
     await runner.setup()

@@ -89,3 +89,15 @@ def test_engine_check_validates_a_deploy_file_and_the_scenarios_it_names(
     out = capsys.readouterr().out
     assert f"{bad}:3:" in out
     assert "'setings' is not a valid key for a bot (did you mean 'settings'?)" in out
+
+
+def test_a_deployment_of_integrations_only_is_checked_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    good = write(tmp_path, "integrations:\n  shops: {package: actions.shop, scenario: DEMO}\n")
+    assert main(["check", str(good)]) == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("integrations:\n  shops: {package: actions.shop, scenaro: x}\n")
+    assert main(["check", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert "'scenaro' is not a valid key for a bot integration (did you mean 'scenario'?)" in out

@@ -4,10 +4,8 @@ while the others run (in process, against the Bot API emulator)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
@@ -19,6 +17,8 @@ from engine.playground.botapi import BotApiEmulator, EmulatorServer
 from engine.serve.config import BotConfig, load_deploy
 from engine.serve.server import Server
 from engine.serve.webhook import webhook_secret
+
+from .kit import get_readyz, listening
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "scenarios" / "demo.yaml"
@@ -122,25 +122,6 @@ async def test_when_no_bot_can_start_serve_says_why(
                     "http://127.0.0.1:1")
     with pytest.raises(Exception, match=r"no bot could start \(refused: Telegram does not know"):
         await server.start_bots()
-
-
-@contextlib.asynccontextmanager
-async def listening(server: Server) -> AsyncIterator[str]:
-    """The server's application on a free port; yields its base URL."""
-    runner = web.AppRunner(server.application(), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = next(a[1] for a in runner.addresses if isinstance(a, tuple))
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
-
-
-async def get_readyz(base: str) -> tuple[int, Any]:
-    async with aiohttp.ClientSession() as http, http.get(f"{base}/readyz") as reply:
-        return reply.status, await reply.json()
 
 
 async def test_a_probe_that_fails_makes_its_bot_not_ready_and_says_why(
