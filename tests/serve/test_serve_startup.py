@@ -219,3 +219,40 @@ async def test_a_bot_added_while_serving_answers_and_a_removed_one_loses_its_web
         _, ready = await get_readyz(base)
         assert list(ready["bots"]) == ["good"]
         assert await server.remove_bot("second") is False
+
+
+async def test_a_graceful_stop_lets_the_update_being_handled_finish_first(
+    tmp_path: Path, emulator_url: tuple[BotApiEmulator, str],
+) -> None:
+    from tests.fixtures.hooked_actions import Remote
+
+    emulator, api = emulator_url
+    alice = emulator.add_user("Alice", language_code="en")
+    chat = emulator.private_chat(GOOD, alice)
+    hooked = ROOT / "tests" / "fixtures" / "hooked" / "hooked.yaml"
+    path = deploy(tmp_path, f'bots:\n  good: {{scenario: {hooked}, token: "{GOOD}", '
+                            'settings: {GREETING: Hi}}\n')
+    config, _ = load_deploy(path, {})
+    assert config is not None
+    server = Server(config, {"TELEGRAM_API_URL": api, "STARTUP_RETRY_SECONDS": "0"}, "")
+    await server.start_bots()
+    ((_, app, webhook),) = server.running()
+    remote = app.runtime.services.get(Remote)
+    update = emulator.send_text(GOOD, chat, alice, "/slow")
+    runner = web.AppRunner(server.application(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = next(a[1] for a in runner.addresses if isinstance(a, tuple))
+    headers = {"X-Telegram-Bot-Api-Secret-Token": str(webhook.secret_token)}
+    async with aiohttp.ClientSession() as http, \
+            http.post(f"http://127.0.0.1:{port}/webhook/good", json=update, headers=headers) as reply:
+        assert reply.status == 200  # answered at once, while the update is still being handled
+    await asyncio.wait_for(remote.started.wait(), 10)
+    stopping = asyncio.create_task(runner.cleanup())
+    await asyncio.sleep(0.3)
+    assert not stopping.done()
+    assert "closed" not in remote.events
+    remote.gate.set()
+    await asyncio.wait_for(stopping, 10)
+    assert remote.events[-3:] == ["slow started", "slow finished", "closed"]
