@@ -39,7 +39,7 @@ from aiohttp import web
 from engine.actions import Services
 from engine.errors import ConfigError, EngineError, ScenarioError, StartupError
 from engine.health import OK, Readiness
-from engine.masking import mask
+from engine.masking import SECRETS, mask
 from engine.runtime.app import BotApp, build_app, make_bot
 from engine.runtime.storage import StorageBundle, create_storage
 from engine.scenario.pipeline import load_bundle
@@ -134,6 +134,7 @@ class Server:
             raise
         app.dispatcher.update.outer_middleware(UpdateMetrics(self.metrics, bot_config.name))
         secret = webhook_secret(bot_config.name, bot_config.token, self.config.webhook_secret)
+        SECRETS.add(secret)  # never in a log line, even at -v
         hosted.app = app
         hosted.webhook = BotWebhook(app.dispatcher, bot, name=bot_config.name, secret=secret,
                                     metrics=self.metrics)

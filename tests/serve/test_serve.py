@@ -138,6 +138,8 @@ async def deployment(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
     assert "Traceback" not in output
     assert CAFE not in output
     assert DESK not in output
+    assert all(str(emulator.bots[t].webhook["secret_token"]) not in output  # type: ignore[index]
+               for t in (CAFE, DESK))
     entries = [json.loads(line) for line in output.splitlines() if line.strip()]
     assert any(e.get("bot") == "cafe" and "refused (401, secret)" in e["message"] for e in entries)
     # a graceful stop leaves the webhooks registered for the restart
