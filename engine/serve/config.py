@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.diagnostics import Diagnostic, Diagnostics
+from engine.diagnostics import Diagnostic, Diagnostics, Severity, did_you_mean
 from engine.masking import SECRETS
 from engine.scenario.loader import LoadedYaml, load_yaml_file
 from engine.scenario.validate import validate_model
@@ -97,6 +97,7 @@ class DeployConfig:
     redis_url: str | None
     bots: tuple[BotConfig, ...]
     integrations: tuple[IntegrationConfig, ...] = ()
+    loaded: LoadedYaml | None = field(default=None, compare=False, repr=False)
 
 
 def is_deploy(loaded: LoadedYaml) -> bool:
@@ -118,11 +119,39 @@ def check_deploy(path: Path) -> list[Diagnostic]:
     from engine.scenario.pipeline import load_bundle
 
     config, diagnostics = load_deploy(path)
-    named = [*(b.scenario for b in config.bots), *(i.scenario for i in config.integrations)] \
-        if config else []
-    for scenario in dict.fromkeys(named):
-        diagnostics.extend(load_bundle(scenario)[1])
+    if config is None:
+        return diagnostics
+    declared: dict[Path, tuple[str, list[str]]] = {}
+    entries = [("bots", b.name, b.scenario, b.environ) for b in config.bots] + \
+        [("integrations", i.name, i.scenario, i.environ) for i in config.integrations]
+    for scenario in dict.fromkeys(entry[2] for entry in entries):
+        bundle, found = load_bundle(scenario)
+        diagnostics.extend(found)
+        if bundle is not None:
+            declared[scenario] = (bundle.scenario.scenario, list(bundle.scenario.settings))
+    for section, name, scenario, settings in entries:
+        if scenario in declared and config.loaded is not None:
+            diagnostics.extend(_setting_typos(config.loaded, (section, name), declared[scenario],
+                                              settings))
     return diagnostics
+
+
+def _setting_typos(loaded: LoadedYaml, where: tuple[str, str], scenario: tuple[str, list[str]],
+                   settings: Mapping[str, str]) -> list[Diagnostic]:
+    """A setting the scenario does not declare but nearly does (``MANAGER_CHAT_IDS``): a warning.
+    Other undeclared names pass: they are environment variables of packages (DATABASE_URL)."""
+    scenario_id, names = scenario
+    found = []
+    for key in settings:
+        close = did_you_mean(key, names) if key not in names else ""
+        if close:
+            pos = loaded.positions.key((*where, "settings", key)) or \
+                loaded.positions.lookup((*where, "settings"))
+            found.append(Diagnostic(
+                pos.file, pos.line, pos.col, "unknown-setting",
+                f"'{key}' is not a setting of scenario '{scenario_id}'{close}", Severity.WARNING,
+                "the bot still gets it as an environment variable, which nothing may read"))
+    return found
 
 
 def _text(value: Setting) -> str:
@@ -243,7 +272,7 @@ def load_deploy(path: Path, environ: Mapping[str, str] | None = None,
         return None if value is None else resolve(value, (key,)) or None
 
     config = DeployConfig(path, optional("public_url"), optional("webhook_secret"),
-                          optional("redis_url"), tuple(bots), tuple(integrations))
+                          optional("redis_url"), tuple(bots), tuple(integrations), loaded)
     SECRETS.add(config.webhook_secret)
     if out.has_errors:
         return None, out.sorted()

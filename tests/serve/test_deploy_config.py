@@ -101,3 +101,21 @@ def test_a_deployment_of_integrations_only_is_checked_too(
     assert main(["check", str(bad)]) == 1
     out = capsys.readouterr().out
     assert "'scenaro' is not a valid key for a bot integration (did you mean 'scenario'?)" in out
+
+
+def test_a_setting_the_scenario_nearly_declares_is_a_warning_with_did_you_mean(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = write(tmp_path, """\
+bots:
+  cafe:
+    scenario: DEMO
+    token: x
+    settings: {CAFE_NAM: Corner, DATABASE_URL: "sqlite+aiosqlite:///x.db"}
+""")
+    assert main(["check", str(path)]) == 0
+    assert main(["check", "--strict", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert (f"{path}:5:16: warning[unknown-setting]: 'CAFE_NAM' is not a setting of scenario "
+            "'demo' (did you mean 'CAFE_NAME'?)") in out
+    assert "DATABASE_URL" not in out
