@@ -345,6 +345,10 @@ async def serve(config: DeployConfig, environ: Mapping[str, str], *, host: str =
         raise
     runner = web.AppRunner(server.application(), access_log=None, handle_signals=False)
     await runner.setup()
+    stop = asyncio.Event()  # from here on a signal stops gracefully, even during start-up
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     try:
         site = web.TCPSite(runner, host, port)
         try:
@@ -353,12 +357,10 @@ async def serve(config: DeployConfig, environ: Mapping[str, str], *, host: str =
             raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
                                hint="choose another --port") from None
         await server.register_webhooks()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
         log.warning("serving %d bot(s) on http://%s:%d", len(server.running()), host, port)
         await stop.wait()
         log.warning("stopping: finishing the updates being handled (webhooks stay registered)")
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
         await runner.cleanup()

@@ -4,6 +4,7 @@ while the others run (in process, against the Bot API emulator)."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,10 +13,11 @@ import pytest
 from aiohttp import web
 
 from engine.cli import main
+from engine.errors import StartupError
 from engine.health import Readiness
 from engine.playground.botapi import BotApiEmulator, EmulatorServer
 from engine.serve.config import BotConfig, load_deploy
-from engine.serve.server import Server
+from engine.serve.server import Server, serve
 from engine.serve.webhook import webhook_secret
 
 from .kit import get_readyz, listening
@@ -256,3 +258,22 @@ async def test_a_graceful_stop_lets_the_update_being_handled_finish_first(
     remote.gate.set()
     await asyncio.wait_for(stopping, 10)
     assert remote.events[-3:] == ["slow started", "slow finished", "closed"]
+
+
+async def test_a_port_in_use_ends_the_start_with_one_line_and_closes_the_bots(
+    tmp_path: Path, emulator_url: tuple[BotApiEmulator, str],
+) -> None:
+    emulator, api = emulator_url
+    path = deploy(tmp_path, f'bots:\n  good: {{scenario: DEMO, token: "{GOOD}"}}\n')
+    config, _ = load_deploy(path, {})
+    assert config is not None
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(StartupError, match=f"cannot listen on 127.0.0.1:{port}") as caught:
+            await serve(config, {"TELEGRAM_API_URL": api, "STARTUP_RETRY_SECONDS": "0",
+                                 "PUBLIC_URL": "https://bots.example.org"},
+                        host="127.0.0.1", port=port)
+    assert caught.value.hint == "choose another --port"
+    assert emulator.bots[GOOD].webhook is None  # nothing registered
