@@ -56,8 +56,8 @@ class Metrics:
                                        "Bot API calls answered 429 (retry_after), by bot and method",
                                        ["bot", "method"], registry=r)
         self.refused = Counter("tgflow_webhook_refused",
-                               "Webhook requests refused, by bot and reason "
-                               "(secret, not_json, not_update, too_large)",
+                               "Webhook requests refused, by bot and reason (secret, not_json, "
+                               "not_update, too_large; unknown_bot with bot '-')",
                                ["bot", "reason"], registry=r)
 
     def exposition(self) -> bytes:

@@ -251,6 +251,9 @@ class Server:
     async def _webhook(self, request: web.Request) -> web.Response:
         hosted = self.bots.get(request.match_info["name"])
         if hosted is None or hosted.webhook is None:
+            self.metrics.refused.labels("-", "unknown_bot").inc()
+            log.info("webhook request for unknown bot %r from %s", request.match_info["name"],
+                     request.remote)
             raise web.HTTPNotFound(text="no such bot")
         return await hosted.webhook.handle(request)
 

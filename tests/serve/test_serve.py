@@ -239,8 +239,12 @@ async def test_a_body_that_is_not_an_update_is_refused(
     assert counted - metric(before, "tgflow_webhook_refused_total", bot="desk", reason=reason) == 1
 
 
-async def test_an_unknown_bot_path_is_not_found(deployment: Deployment) -> None:
+async def test_an_unknown_bot_path_is_not_found_and_counted(deployment: Deployment) -> None:
+    before = await deployment.metrics()
     assert await deployment.post("nobody", b"{}", "x") == 404
+    after = await deployment.metrics()
+    assert metric(after, "tgflow_webhook_refused_total", bot="-", reason="unknown_bot") - \
+        metric(before, "tgflow_webhook_refused_total", bot="-", reason="unknown_bot") == 1
 
 
 async def test_health_readiness_and_metrics_answer(deployment: Deployment) -> None:
