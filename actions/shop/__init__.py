@@ -5,6 +5,8 @@ environment and registers the shop's services, REGOS as a settings source, and t
 checks. ``setup_sandbox`` (called only by ``python -m engine shell`` and the test kit, before
 that) starts the REGOS emulator with its demo shop on loopback when no ``REGOS_INTEGRATION_KEY``
 is set, and points the environment at it, so the bot runs with no account.
+``setup_integration`` (called by ``python -m engine serve`` for a DEPLOY.yaml integration) serves
+a connected shop's bot and REGOS's calls about it (:mod:`actions.shop.integration`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from actions.regos.client import DEFAULT_BASE_URL, RegosClient
 from actions.regos.ratelimit import MemoryTokenBucket, RateLimiter, RedisTokenBucket
 from actions.regos.settings_source import RegosSettingsSource
 from actions.shop.catalog_cache import CatalogCache
+from actions.shop.integration import setup_integration
 from actions.shop.services import Shop
 from engine.errors import ConfigError
 from engine.packages import PackageContext
@@ -25,7 +28,7 @@ from engine.packages import PackageContext
 if TYPE_CHECKING:  # the sandbox is never part of a production start
     from engine.playground.sandbox import Sandbox
 
-__all__ = ["setup_package", "setup_sandbox"]
+__all__ = ["setup_integration", "setup_package", "setup_sandbox"]
 
 REQUIRED_ENV = ("REGOS_INTEGRATION_KEY", "REGOS_CONNECTED_INTEGRATION_ID")
 

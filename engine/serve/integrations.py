@@ -22,6 +22,7 @@ system on the other side.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from engine.errors import ConfigError
+from engine.masking import SECRETS
 from engine.runtime.storage import KeyValueStore
 from engine.serve.config import BotConfig
 
@@ -48,7 +50,8 @@ RouteHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 @dataclass
 class IntegrationHost:
     """What an integration's ``setup_integration`` hook gets: its settings, a key-value store
-    (Redis when configured: event ids to deduplicate, cached settings), routes and bots."""
+    (Redis when configured: event ids to deduplicate, cached settings), routes, bots, and a
+    ``stack`` for what it opens."""
 
     name: str
     scenario: Path
@@ -56,6 +59,8 @@ class IntegrationHost:
     kv: KeyValueStore
     server: Server = field(repr=False)
     routes: list[tuple[str, str, RouteHandler]] = field(default_factory=list)
+    #: what the hook opened (HTTP clients): closed after the bots stop
+    stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set, repr=False)
 
     def add_route(self, method: str, path: str, handler: RouteHandler) -> None:
@@ -70,6 +75,7 @@ class IntegrationHost:
         ``environ`` over the integration's settings; a bot already running for ``key`` is
         replaced. A bot that cannot start is returned failed (and shown so in ``/readyz``)."""
         name = self.bot_name(key)
+        SECRETS.add(token)
         if name in self.server.bots:
             await self.server.remove_bot(name, delete_webhook=False)
         config = BotConfig(name, self.scenario, token, {**self.environ, **environ})

@@ -331,6 +331,8 @@ class Server:
                 await bot_app.close(drain_timeout=self.drain_timeout)
             except Exception:
                 log.exception("bot %s did not stop cleanly", hosted.config.name)
+        for host in self.integrations:
+            await host.stack.aclose()
         if self._integration_storage is not None:
             await self._integration_storage.close()
             self._integration_storage = None

@@ -1,0 +1,108 @@
+"""The orders bot as a REGOS integration under serve: the connected shop's bot starts with the
+token in its REGOS settings and follows REGOS's calls (Connect, Disconnect, UpdateSettings), in
+process against the REGOS emulator's demo shop and the Bot API emulator."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from actions.regos.emulator import (
+    DEMO_CONNECTED_INTEGRATION_ID,
+    DEMO_INTEGRATION_KEY,
+    RegosEmulator,
+    RegosEmulatorServer,
+    demo_shop,
+)
+from engine.playground.botapi import BotApiEmulator, EmulatorServer
+from engine.serve.config import load_deploy
+from engine.serve.server import Server
+
+from .kit import get_readyz, listening
+
+ROOT = Path(__file__).resolve().parents[2]
+CI = DEMO_CONNECTED_INTEGRATION_ID
+FIRST = "121212:FIRST-regos-shop-token"
+SECOND = "343434:SECOND-regos-shop-token"
+
+
+async def until(condition: Callable[[], object], timeout: float = 15) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def worlds() -> AsyncIterator[tuple[BotApiEmulator, str, RegosEmulator, str]]:
+    telegram = BotApiEmulator(allow_http_webhooks=True)
+    telegram.add_bot(FIRST, "first_shop_bot")
+    telegram.add_bot(SECOND, "second_shop_bot")
+    regos = RegosEmulator(demo_shop())
+    regos.shop.settings[CI]["BOT_TOKEN"] = FIRST
+    async with EmulatorServer(telegram) as api, RegosEmulatorServer(regos) as regos_server:
+        yield telegram, api.base_url, regos, regos_server.base_url
+
+
+async def test_a_connected_shop_gets_its_bot_and_follows_regos_calls(
+    tmp_path: Path, worlds: tuple[BotApiEmulator, str, RegosEmulator, str],
+) -> None:
+    telegram, api, regos, regos_url = worlds
+    path = tmp_path / "DEPLOY.yaml"
+    path.write_text(f"""\
+integrations:
+  shop:
+    package: actions.shop
+    scenario: {ROOT / "scenarios" / "orders.yaml"}
+    settings:
+      REGOS_INTEGRATION_KEY: {DEMO_INTEGRATION_KEY}
+      REGOS_CONNECTED_INTEGRATION_ID: {CI}
+      REGOS_API_URL: {regos_url}
+""", encoding="utf-8")
+    config, diagnostics = load_deploy(path, {})
+    assert config is not None, diagnostics
+    server = Server(config, {"TELEGRAM_API_URL": api, "STARTUP_RETRY_SECONDS": "0"}, "")
+    await server.start_bots()
+    await server.start_integrations()
+    assert server.bots[f"shop-{CI}"].status == "running"  # connected before: discovered
+    alice = telegram.add_user("Alice", language_code="en")
+    chat = telegram.private_chat(FIRST, alice)
+    async with listening(server) as base, aiohttp.ClientSession() as http:
+        server.public_url = base
+        await server.register_webhooks()
+        hook = telegram.bots[FIRST].webhook
+        assert hook is not None
+        assert hook["url"] == f"{base}/webhook/shop-{CI}"
+        telegram.send_text(FIRST, chat, alice, "/start")
+        await until(lambda: telegram.last_bot_message(chat) is not None)
+
+        async def call(action: str, ci: str = CI, path_ci: str = CI) -> int:
+            body = {"action": action, "connected_integration_id": ci,
+                    "data": {"date": "2025-07-18T12:34:56Z"}}
+            async with http.post(f"{base}/regos/{path_ci}", json=body,
+                                 headers={"connected-integration-id": ci}) as reply:
+                return reply.status
+
+        assert await call("Disconnect", ci="someone-else") == 403
+        assert await call("Disconnect", path_ci="someone-else") == 404
+        assert await call("Explode") == 400
+        assert telegram.bots[FIRST].webhook is not None  # refused calls change nothing
+
+        regos.shop.settings[CI]["BOT_TOKEN"] = SECOND
+        assert await call("UpdateSettings") == 200
+        await until(lambda: telegram.bots[SECOND].webhook is not None)
+        assert telegram.bots[FIRST].webhook is None  # the bot moved to the new token
+
+        assert await call("Disconnect") == 200
+        await until(lambda: telegram.bots[SECOND].webhook is None)
+        _, ready = await get_readyz(base)
+        assert ready["bots"] == {}
+
+        assert await call("Connect") == 200
+        await until(lambda: telegram.bots[SECOND].webhook is not None)
+        _, ready = await get_readyz(base)
+        assert ready["bots"][f"shop-{CI}"]["status"] == "running"
