@@ -4,6 +4,9 @@ aiogram's handler already compares the ``X-Telegram-Bot-Api-Secret-Token`` heade
 time (``secrets.compare_digest``) and can handle updates in the background; what it lacks, added
 here:
 
+* the comparison is made on bytes: on str, ``compare_digest`` raises for non-ASCII text, so a
+  forged header such as ``sécret`` was a 500 with a traceback, not a 401;
+
 * a refused request is counted and logged (``tgflow_webhook_refused{reason=...}``);
 * a body that is not JSON, or not an Update, is answered 400 (aiogram would fail with a 500, or
   later in a background task nobody watches); a body over the server's ``client_max_size`` is 413;
@@ -63,6 +66,13 @@ class BotWebhook(SimpleRequestHandler):
         super().__init__(dispatcher, bot, handle_in_background=True, secret_token=secret, **data)
         self.name = name
         self.metrics = metrics
+
+    def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
+        """aiogram's check, on bytes: ``compare_digest`` refuses str with non-ASCII characters
+        (a forged header would be a 500 and a traceback instead of a 401)."""
+        expected = (self.secret_token or "").encode()
+        given = telegram_secret_token.encode("utf-8", "surrogateescape")
+        return bool(expected) and secrets.compare_digest(given, expected)
 
     def _refuse(self, request: web.Request, status: int, reason: str, detail: str) -> web.Response:
         self.metrics.refused.labels(self.name, reason).inc()

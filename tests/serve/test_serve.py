@@ -199,9 +199,10 @@ async def test_a_forged_or_missing_secret_is_refused_and_counted(deployment: Dep
     assert await deployment.post("cafe", body, "forged-secret") == 401
     assert await deployment.post("cafe", body, None) == 401
     assert await deployment.post("cafe", body, deployment.secret(DESK)) == 401  # another bot's
+    assert await deployment.post("cafe", body, "sécret-ünïcode") == 401
     after = await deployment.metrics()
     refused = metric(after, "tgflow_webhook_refused_total", bot="cafe", reason="secret")
-    assert refused - metric(before, "tgflow_webhook_refused_total", bot="cafe", reason="secret") == 3
+    assert refused - metric(before, "tgflow_webhook_refused_total", bot="cafe", reason="secret") == 4
     await asyncio.sleep(0.5)
     assert bot_messages(deployment) == sent
 
