@@ -97,7 +97,7 @@ class RegosShop:
     async def handle(self, request: web.Request) -> web.Response:
         try:
             body: Any = json.loads(await request.read())
-        except ValueError:
+        except (ValueError, RecursionError):
             return _refuse(400, "the body is not JSON")
         if not isinstance(body, dict):
             return _refuse(400, "the body is not a JSON object")

@@ -90,7 +90,7 @@ class BotWebhook(SimpleRequestHandler):
                                 f"the body is over {MAX_BODY} bytes")
         try:
             body = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past the parser's depth
             return self._refuse(request, 400, "not_json", "the body is not JSON")
         try:
             update = Update.model_validate(body, context={"bot": self.bot})
