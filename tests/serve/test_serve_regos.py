@@ -90,6 +90,9 @@ integrations:
         assert await call("Disconnect", ci="someone-else") == 403
         assert await call("Disconnect", path_ci="someone-else") == 404
         assert await call("Explode") == 400
+        for junk in (b"not json", b"[1]", b"[" * 100_000):
+            async with http.post(f"{base}/regos/{CI}", data=junk) as reply:
+                assert reply.status == 400
         assert telegram.bots[FIRST].webhook is not None  # refused calls change nothing
 
         regos.shop.settings[CI]["BOT_TOKEN"] = SECOND
