@@ -23,6 +23,7 @@ from actions.shop.catalog_cache import CatalogCache
 from actions.shop.integration import setup_integration
 from actions.shop.services import Shop
 from engine.errors import ConfigError
+from engine.health import Readiness
 from engine.packages import PackageContext
 
 if TYPE_CHECKING:  # the sandbox is never part of a production start
@@ -84,3 +85,5 @@ async def setup_package(pkg: PackageContext) -> None:
     pkg.services.add(RegosApi, api)
     pkg.add_settings_source(RegosSettingsSource(api, pkg.kv, ci))
     pkg.after_settings(shop.check_settings)
+    if (readiness := pkg.services.find(Readiness)) is not None:  # serve's /readyz
+        readiness.add("regos", api.integration_settings)

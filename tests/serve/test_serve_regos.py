@@ -107,5 +107,9 @@ integrations:
 
         assert await call("Connect") == 200
         await until(lambda: telegram.bots[SECOND].webhook is not None)
-        _, ready = await get_readyz(base)
-        assert ready["bots"][f"shop-{CI}"]["status"] == "running"
+        status, ready = await get_readyz(base)
+        assert (status, ready["bots"][f"shop-{CI}"]) == (200, {"status": "running", "regos": "ok"})
+        regos.faults.fail_next("ConnectedIntegrationSetting/Get", ("error", 9006, "Access denied"))
+        status, ready = await get_readyz(base)
+        assert status == 503
+        assert ready["bots"][f"shop-{CI}"]["regos"].startswith("unreachable: ")
