@@ -119,3 +119,8 @@ bots:
     assert (f"{path}:5:16: warning[unknown-setting]: 'CAFE_NAM' is not a setting of scenario "
             "'demo' (did you mean 'CAFE_NAME'?)") in out
     assert "DATABASE_URL" not in out
+
+
+def test_the_shipped_example_deployment_is_clean(capsys: pytest.CaptureFixture[str]) -> None:
+    example = ROOT / "deploy" / "DEPLOY.example.yaml"
+    assert main(["check", "--strict", str(example)]) == 0, capsys.readouterr().out
