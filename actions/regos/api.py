@@ -195,6 +195,13 @@ class RegosApi:
             items = [order for order in items if order.external_code == external_code]
         return Page(items=items, next_offset=page.next_offset, total=page.total)
 
+    async def order(self, order_id: int) -> Order | None:
+        """One order as REGOS holds it now (re-read after a webhook names it), or None."""
+        method = "DocOrderDelivery/Get"
+        result = await self.client.read(method, {"ids": [order_id], "limit": 1})
+        found = [parse_order(row) for row in parse_list(method, result)]
+        return next((o for o in found if o.id == order_id), None)
+
     # ------------------------------------------------------------------ settings
 
     async def integration_settings(self) -> dict[str, str]:

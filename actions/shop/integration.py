@@ -19,7 +19,9 @@ header); the answer comes at once and the work is done in the background:
 * ``Disconnect``: the bot stops and its webhook is deleted;
 * ``UpdateSettings``: settings are read again; a changed ``BOT_TOKEN`` moves the bot to the new
   token (the old webhook deleted), a running bot otherwise re-reads its settings within a minute;
-* ``HandleWebhook``: acknowledged (order notifications are not built yet).
+* ``HandleWebhook``: once per ``event_id``; an order event re-reads the order
+  (``DocOrderDelivery/Get``) and tells the customer who placed it in Telegram its new status
+  (the message ``order_status``), at most once per status.
 
 A call naming another connected integration than the path's is refused (403) and starts nothing;
 a path naming an id this server does not serve is 404.
@@ -30,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from typing import Any
 
 import httpx
@@ -47,6 +50,8 @@ log = logging.getLogger("actions.shop.integration")
 HEADER = "connected-integration-id"
 STARTS = frozenset({"Connect", "Reconnect"})
 KNOWN = STARTS | {"Disconnect", "UpdateSettings", "HandleWebhook"}
+EVENT_TTL = 7 * 24 * 3600  # REGOS retries an event for minutes; its id stays taken for a week
+NOTICE_TTL = 90 * 24 * 3600
 
 
 class RegosShop:
@@ -109,6 +114,8 @@ class RegosShop:
         action = body.get("action")
         if action not in KNOWN:
             return _refuse(400, f"unknown action {action!r}")
+        if action == "HandleWebhook":
+            return await self.webhook(body)
         log.warning("REGOS shop %s: %s", self.ci, action)
         if action in STARTS:
             self.host.spawn(self.start())
@@ -117,6 +124,48 @@ class RegosShop:
         elif action == "UpdateSettings":
             self.host.spawn(self.settings_changed())
         return web.json_response({"ok": True})
+
+
+    async def webhook(self, body: dict[str, Any]) -> web.Response:
+        """``HandleWebhook``: once per ``event_id``; an order event re-reads the order."""
+        event_id = body.get("event_id")
+        if not isinstance(event_id, str) or not event_id:
+            return _refuse(400, "HandleWebhook without an event_id")
+        if not await self.host.kv.set_nx(f"regos:event:{self.ci}:{event_id}", "1", EVENT_TTL):
+            log.info("REGOS shop %s: event %s already handled", self.ci, event_id)
+            return web.json_response({"ok": True})
+        event = body.get("data")
+        name, payload = (event.get("action"), event.get("data")) if isinstance(event, dict) \
+            else (None, None)
+        order_id = payload.get("id") if isinstance(payload, dict) else None
+        if isinstance(name, str) and name.startswith("DocOrderDelivery") and \
+                isinstance(order_id, int) and not isinstance(order_id, bool):
+            self.host.spawn(self.order_changed(order_id))
+        return web.json_response({"ok": True})
+
+    async def order_changed(self, order_id: int) -> None:
+        """Tell the customer the order's new status: once per status, never "New" (the
+        customer saw the order placed), only for orders placed in a Telegram chat."""
+        try:
+            order = await self.api.order(order_id)
+        except RegosError as exc:
+            log.error("REGOS shop %s: cannot re-read order %s: %s", self.ci, order_id, exc)
+            return
+        chat_id = chat_of(order.external_code) if order is not None else None
+        app = self.host.bot_app(self.ci)
+        if order is None or chat_id is None or app is None or order.status_name in ("", "New"):
+            return
+        key = f"regos:notice:{self.ci}:{order.id}:{order.status_name}"
+        if not await self.host.kv.set_nx(key, "1", NOTICE_TTL):
+            return
+        data = {"order": {"id": order.id, "code": order.code, "status": order.status_name}}
+        await app.runtime.notifier.send("order_status", chat_id, data)
+
+
+def chat_of(external_code: str | None) -> int | None:
+    """The chat an order was placed from (its ``external_code`` is ``tg-<chat id>-<random>``)."""
+    match = re.fullmatch(r"tg-(-?\d+)-\w+", external_code or "")
+    return int(match.group(1)) if match else None
 
 
 def _refuse(status: int, error: str) -> web.Response:

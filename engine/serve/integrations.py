@@ -38,6 +38,7 @@ from engine.runtime.storage import KeyValueStore
 from engine.serve.config import BotConfig
 
 if TYPE_CHECKING:
+    from engine.runtime.app import BotApp
     from engine.serve.server import HostedBot, Server
 
 __all__ = ["HOOK", "IntegrationHost", "RouteHandler"]
@@ -80,6 +81,11 @@ class IntegrationHost:
             await self.server.remove_bot(name, delete_webhook=False)
         config = BotConfig(name, self.scenario, token, {**self.environ, **environ})
         return await self.server.add_bot(config)
+
+    def bot_app(self, key: str) -> BotApp | None:
+        """The running bot of ``key`` (its notifier sends side messages), or None."""
+        hosted = self.server.bots.get(self.bot_name(key))
+        return hosted.app if hosted is not None else None
 
     async def stop_bot(self, key: str, *, delete_webhook: bool = True) -> bool:
         """Stop the bot of ``key`` and delete its webhook; False when none runs."""

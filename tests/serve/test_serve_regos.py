@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
 from pathlib import Path
 
 import aiohttp
@@ -18,6 +19,7 @@ from actions.regos.emulator import (
     RegosEmulatorServer,
     demo_shop,
 )
+from actions.regos.emulator.shop import ShopOrder
 from engine.playground.botapi import BotApiEmulator, EmulatorServer
 from engine.serve.config import load_deploy
 from engine.serve.server import Server
@@ -113,3 +115,60 @@ integrations:
         status, ready = await get_readyz(base)
         assert status == 503
         assert ready["bots"][f"shop-{CI}"]["regos"].startswith("unreachable: ")
+
+
+async def test_an_order_status_change_reaches_its_customer_once_per_status(
+    tmp_path: Path, worlds: tuple[BotApiEmulator, str, RegosEmulator, str],
+) -> None:
+    telegram, api, regos, regos_url = worlds
+    path = tmp_path / "DEPLOY.yaml"
+    path.write_text(f"""\
+integrations:
+  shop:
+    package: actions.shop
+    scenario: {ROOT / "scenarios" / "orders.yaml"}
+    settings: {{REGOS_INTEGRATION_KEY: {DEMO_INTEGRATION_KEY}, REGOS_CONNECTED_INTEGRATION_ID: {CI},
+               REGOS_API_URL: "{regos_url}"}}
+""", encoding="utf-8")
+    config, diagnostics = load_deploy(path, {})
+    assert config is not None, diagnostics
+    server = Server(config, {"TELEGRAM_API_URL": api, "STARTUP_RETRY_SECONDS": "0"}, "")
+    await server.start_bots()
+    await server.start_integrations()
+    alice = telegram.add_user("Alice", language_code="ru")
+    chat = telegram.private_chat(FIRST, alice)
+    order = ShopOrder(9001, "A-9001", 1_752_840_000, 1, [], Decimal(50000), status="New",
+                      external_code=f"tg-{chat.id}-0123456789abcdef")
+    regos.shop.orders[order.id] = order
+    async with listening(server) as base, aiohttp.ClientSession() as http:
+
+        async def event(event_id: str, order_id: int = order.id) -> int:
+            body = {"action": "HandleWebhook", "event_id": event_id,
+                    "occurred_at": "2025-10-11T09:21:34Z", "connected_integration_id": CI,
+                    "data": {"action": "DocOrderDeliveryEdited", "data": {"id": order_id}}}
+            async with http.post(f"{base}/regos/{CI}", json=body) as reply:
+                return reply.status
+
+        def notices() -> list[str]:
+            return [m.text or "" for m in telegram.bot_messages(chat)]
+
+        assert await event("e-1") == 200  # "New": the customer saw the order placed
+        order.status = "Approved"
+        assert await event("e-2") == 200
+        await until(lambda: len(notices()) == 1)
+        assert notices() == ["📦 Заказ №A-9001: Подтверждён"]
+        assert await event("e-2") == 200  # REGOS retries the same event
+        assert await event("e-3") == 200  # another event, the status unchanged
+        order.status = "Finished"
+        assert await event("e-4") == 200
+        await until(lambda: len(notices()) == 2)
+        await asyncio.sleep(0.3)
+        assert notices() == ["📦 Заказ №A-9001: Подтверждён", "📦 Заказ №A-9001: Выполнен"]
+        order.status = "Canceled"
+        assert await event("e-4") == 200  # a replayed event_id is not handled again
+        assert await event("e-5", order_id=424242) == 200  # an order REGOS does not have
+        async with http.post(f"{base}/regos/{CI}", json={
+                "action": "HandleWebhook", "connected_integration_id": CI}) as reply:
+            assert reply.status == 400  # no event_id
+        await asyncio.sleep(0.3)
+        assert len(notices()) == 2
