@@ -9,7 +9,6 @@
         ├── ActionError      an action failed; its ``user_message`` label (if any) is shown to the user
         │   └── ServiceUnavailable   a backing service (HTTP API, Redis, database) did not answer
         │       └── StorageUnavailable   Redis, where dialog state lives, does not answer
-        ├── StaleEventError  a button from an old message, or a state that no longer exists
         └── ArgumentError    a handler's argument (callback data, a command's text) does not
                              decode to its parameter's type: forged or mistyped input
 
@@ -35,7 +34,6 @@ __all__ = [
     "FlowError",
     "ScenarioError",
     "ServiceUnavailable",
-    "StaleEventError",
     "StartupError",
     "StorageUnavailable",
     "TemplateError",
@@ -115,10 +113,6 @@ class StorageUnavailable(ServiceUnavailable):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, user_message="engine.unavailable")
-
-
-class StaleEventError(FlowError):
-    """A button or reply refers to a dialog state that no longer exists."""
 
 
 class ArgumentError(FlowError):

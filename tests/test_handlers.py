@@ -4,6 +4,7 @@ replies carrying a document; side messages through the notifier. On the test hel
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -134,3 +135,27 @@ async def test_ordinary_chatter_in_the_group_is_ignored(desk: Desk) -> None:
     before = len(desk.in_group.messages)
     await desk.in_group.send("привет всем")
     assert len(desk.in_group.messages) == before
+
+
+def line_col_of(after: str, key: str) -> str:
+    """``line:col`` (1-based) of the first ``key`` written after the line holding ``after``."""
+    lines = DESK.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if after in line)
+    index = next(i for i in range(start, len(lines)) if key in lines[i])
+    return f"{index + 1}:{lines[index].index(key) + 1}"
+
+
+async def test_an_action_that_fails_logs_the_yaml_position_of_its_call(
+        desk: Desk, caplog: pytest.LogCaptureFixture) -> None:
+    await open_ticket(desk)
+    card = desk.in_group.last
+    with caplog.at_level(logging.ERROR):
+        emu, play = desk.play.emulator, desk.play  # no button sends take:99: the action fails
+        await play.deliver(emu.forge_callback(play.bot, desk.group, desk.manager.account,
+                                              card.message_id, "take:99"))
+    where = f"desk.yaml:{line_col_of('- callback: take', 'action:')}"
+    lines = [r.getMessage() for r in caplog.records if where in r.getMessage()]
+    assert len(lines) == 1, caplog.text
+    assert "action desk.tickets.take failed: KeyError: 99" in lines[0]
+    answers = [a.text for a in desk.play.emulator.callback_answers]
+    assert answers[-1] == "Ошибка"  # the user still gets the generic error (engine.error)

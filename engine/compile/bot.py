@@ -18,6 +18,7 @@ from engine.compile.dialogs import DialogCompiler
 from engine.compile.handlers import build_handlers
 from engine.compile.values import CompiledCall, CompiledJob, CompiledRoute, StateMap
 from engine.scenario import schema as s
+from engine.scenario.positions import Positions
 from engine.scenario.targets import resolve_target
 from engine.templates import TemplateStore
 
@@ -40,23 +41,29 @@ class CompiledBot:
     states: StateMap
 
 
-def compile_bot(scenario: s.Scenario, registry: ActionRegistry,
-                store: TemplateStore) -> CompiledBot:
-    """Compile a linked scenario (its actions in ``registry``, its texts in ``store``)."""
-    compiler = DialogCompiler(scenario, registry, store)
+def compile_bot(scenario: s.Scenario, registry: ActionRegistry, store: TemplateStore,
+                positions: Positions | None = None) -> CompiledBot:
+    """Compile a linked scenario (its actions in ``registry``, its texts in ``store``);
+    ``positions`` (where the loader found each value) give every call, route, handler and job
+    the ``file:line:col`` a run-time failure names."""
+    compiler = DialogCompiler(scenario, registry, store, positions)
     dialogs = tuple(compiler.dialogs())
     calls: dict[int, CompiledCall] = {}
     routes: dict[int, CompiledRoute] = {}
+    where = {index: compiler.where.at(("handlers", index))
+             for index in range(len(scenario.handlers))}
     for index, handler in enumerate(scenario.handlers):
         if handler.action is not None:
             calls[index] = compiler.call(handler.action, None)
         if handler.go is not None:
             target = resolve_target(scenario, handler.go, None)
             assert target is not None, f"unlinked target {handler.go!r}"
-            routes[index] = CompiledRoute(target)
-    jobs = {name: CompiledJob(name, job.every, compiler.call(job.action, None))
+            routes[index] = CompiledRoute(target, where=compiler.where.at(("handlers", index,
+                                                                           "go")))
+    jobs = {name: CompiledJob(name, job.every, compiler.call(job.action, None),
+                              where=compiler.where.at(("jobs", name)))
             for name, job in scenario.jobs.items()}
-    before, after = build_handlers(scenario, calls, routes, compiler.states)
+    before, after = build_handlers(scenario, calls, routes, compiler.states, where)
     return CompiledBot(scenario, dialogs, before, after, jobs, _command_menu(scenario, store),
                        compiler.states)
 

@@ -27,9 +27,11 @@ from pydantic import TypeAdapter
 
 from engine.actions import ActionRegistry
 from engine.compile.executors import flow_of
+from engine.compile.positions import call_positions
 from engine.compile.values import CompiledCall, CompiledRoute, StateMap
 from engine.scenario import schema as s
 from engine.scenario.expressions import compile_condition, compile_value
+from engine.scenario.positions import Positions
 from engine.scenario.targets import AGAIN, Target, menu_target, resolve_target, start_window
 from engine.scenario.walk import widgets_of
 from engine.templates import TemplateStore
@@ -73,10 +75,12 @@ class DialogCompiler:
     """Builds one scenario's dialogs; every call it compiles is kept in its state map."""
 
     def __init__(self, scenario: s.Scenario, registry: ActionRegistry,
-                 store: TemplateStore) -> None:
+                 store: TemplateStore, positions: Positions | None = None) -> None:
         self.sc = scenario
         self.registry = registry
         self.store = store
+        #: ``file:line:col`` of each call (by its spec object) and of each of its routes
+        self.where = call_positions(scenario, positions)
         groups = {
             did: _states_group(scenario.scenario, did, list(d.windows))
             for did, d in scenario.dialogs.items()
@@ -112,13 +116,14 @@ class DialogCompiler:
 
     # ------------------------------------------------------------------ pieces
 
-    def route(self, route: s.Route, dialog: str | None) -> CompiledRoute:
+    def route(self, route: s.Route, dialog: str | None, where: str = "") -> CompiledRoute:
         target = resolve_target(self.sc, route.go, dialog)
         assert target is not None, f"unlinked target {route.go!r}"
         then = None
         if route.then is not None and route.then != AGAIN and dialog is not None:
             then = resolve_target(self.sc, route.then, dialog)
-        return CompiledRoute(target, route.notice, route.reply, then, route.then == AGAIN)
+        return CompiledRoute(target, route.notice, route.reply, then, route.then == AGAIN,
+                             where=where)
 
     def call(self, call: s.ActionCall, dialog: str | None) -> CompiledCall:
         spec = self.registry.get(call.call)
@@ -135,9 +140,11 @@ class DialogCompiler:
         compiled = CompiledCall(
             spec=spec,
             args={k: compile_value(self.store, v) for k, v in call.args.items()},
-            routes={o: self.route(r, dialog) for o, r in call.on.items()},
+            routes={o: self.route(r, dialog, self.where.route(call, o))
+                    for o, r in call.on.items()},
             adapters=adapters,
             key=f"{dialog}:{hashlib.sha256(content).hexdigest()[:16]}",
+            where=self.where.call(call),
         )
         self.calls[compiled.key] = compiled
         return compiled

@@ -75,13 +75,16 @@ class _Entry:
 
 
 def build_handlers(scenario: s.Scenario, calls: Mapping[int, CompiledCall],
-                   routes: Mapping[int, CompiledRoute], states: StateMap) -> tuple[Router, Router]:
+                   routes: Mapping[int, CompiledRoute], states: StateMap,
+                   where: Mapping[int, str] | None = None) -> tuple[Router, Router]:
     """Two routers: one included before the dialogs (commands, callbacks, replies, patterns),
-    and one after them (fall-backs: messages neither a handler nor a dialog took)."""
+    and one after them (fall-backs: messages neither a handler nor a dialog took).
+    ``where``: each handler's ``file:line:col``, by its index."""
     before = Router(name=f"{scenario.scenario}.handlers")
     after = Router(name=f"{scenario.scenario}.fallbacks")
     for position, spec in enumerate(scenario.handlers):
-        entry = _Entry(CompiledHandler(spec, calls.get(position), routes.get(position), states))
+        entry = _Entry(CompiledHandler(spec, calls.get(position), routes.get(position), states,
+                                       (where or {}).get(position, "")))
         if spec.callback is not None:
             before.callback_query.register(
                 entry.on_callback, _callback_name(spec.callback), _callback_chat_filter(spec.chat),

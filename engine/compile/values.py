@@ -29,6 +29,8 @@ class CompiledRoute:
     #: the continuation once the dialog this route starts finishes: a target, or ``again``
     then: Target | None = None
     again: bool = False
+    #: ``file:line:col`` of the route in the scenario (``""`` when compiled without positions)
+    where: str = ""
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class CompiledCall:
     adapters: Mapping[str, TypeAdapter[Any]] = field(default_factory=dict)
     #: stable across restarts (the call's dialog and content): how ``then: again`` finds it
     key: str = ""
+    #: ``file:line:col`` of the call in the scenario: what a run-time failure names
+    where: str = ""
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,8 @@ class CompiledJob:
     name: str
     every: int
     call: CompiledCall
+    #: ``file:line:col`` of the job in the scenario
+    where: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,3 +79,5 @@ class CompiledHandler:
     call: CompiledCall | None
     go: CompiledRoute | None
     states: StateMap
+    #: ``file:line:col`` of the handler in the scenario
+    where: str = ""

@@ -218,7 +218,8 @@ async def _build(
     sender = Sender(bot)  # the bot's one way out to Telegram
     runtime.notifier = Notifier(sender, runtime, index)
     services.add(Bot, bot)
-    bot_def = compiled or compile_bot(scenario, bundle.registry, bundle.store)
+    bot_def = compiled or compile_bot(scenario, bundle.registry, bundle.store,
+                                      bundle.loaded.positions)
     jobs = JobRunner(runtime, bot_def.jobs, storage.kv, bot_key)
     in_flight = InFlight()
 

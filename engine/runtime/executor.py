@@ -11,18 +11,25 @@ What differs between them is where a route leads, given as a :class:`Surface`:
   (``runtime/handlers.py``);
 - a job, and a window's ``load``, have no surface (``None``): the outcome is checked against the
   action's declared outcomes, and no route is followed.
+
+An action that raises, or returns what its contract does not allow, is logged here in one line
+naming the step's ``file:line:col`` in the scenario (:attr:`CompiledCall.where`), the action and
+the error; the error goes on to the error handlers (the user gets the generic error message).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 from engine.actions import ActionContext, ActionSpec, Result
 from engine.compile.values import CompiledCall, CompiledRoute
-from engine.errors import FlowError
+from engine.errors import ActionError, FlowError, StorageUnavailable
 
-__all__ = ["Surface", "check_result", "execute", "follow"]
+__all__ = ["Surface", "check_result", "execute", "failed", "follow"]
+
+log = logging.getLogger("engine.actions")
 
 
 class Surface(Protocol):
@@ -65,12 +72,28 @@ async def execute(call: CompiledCall, args: Mapping[str, Any], ctx: ActionContex
     """Run ``call`` with its evaluated ``args`` and one context, check its result, and follow
     the route of its outcome on ``surface`` (``unrouted``: the route of an outcome the scenario
     does not route). Without a surface the outcome is checked and not followed."""
-    result = await call.spec.func(ctx, **args)
-    outcome = check_result(call.spec, result)
+    try:
+        result = await call.spec.func(ctx, **args)
+        outcome = check_result(call.spec, result)
+    except StorageUnavailable:
+        raise  # an outage, not this step's failure: logged once by the storage
+    except Exception as exc:
+        failed(call, exc)
+        raise
     if surface is not None:
         surface.absorb(result.data)
         await follow(call.routes.get(outcome, unrouted), surface)
     return result
+
+
+def failed(call: CompiledCall, exc: BaseException) -> None:
+    """Log one line naming the step that failed (``file:line:col``, the action, the error) and
+    note the step on the exception, for the traceback the error handler logs."""
+    where = call.where or "(no position)"
+    level = logging.WARNING if isinstance(exc, ActionError) else logging.ERROR
+    log.log(level, "%s: action %s failed: %s: %s", where, call.spec.name,
+            type(exc).__name__, exc)
+    exc.add_note(f"in action {call.spec.name} called at {where}")
 
 
 async def follow(route: CompiledRoute | None, surface: Surface) -> None:

@@ -154,8 +154,8 @@ def evaluate_args(call: CompiledCall, scope: Mapping[str, Any]) -> dict[str, Any
                 value = adapter.validate_python(value)
             except ValidationError as exc:
                 raise FlowError(
-                    f"argument {name!r} of {call.spec.name}: {exc.errors()[0]['msg']} "
-                    f"(got {value!r})"
+                    f"{call.where or '(no position)'}: argument {name!r} of {call.spec.name}: "
+                    f"{exc.errors()[0]['msg']} (got {value!r})"
                 ) from None
         args[name] = value
     return args

@@ -52,7 +52,7 @@ def _document_ok(spec: s.DocumentFilter | None, message: Message) -> str | None:
 class _Handler:
     def __init__(self, spec: s.HandlerSpec, call: CompiledCall | None,
                  go: CompiledRoute | None, states: StateMap,
-                 arities: frozenset[int] = frozenset()) -> None:
+                 arities: frozenset[int] = frozenset(), where: str = "") -> None:
         self.spec = spec
         self.call = call
         self.go = go
@@ -60,6 +60,8 @@ class _Handler:
         self.args = re.compile(spec.args) if spec.args else None
         #: how many arguments this callback's buttons send (callback handlers only)
         self.arities = arities
+        #: ``file:line:col`` of the handler, for the log
+        self.where = where or "(no position)"
 
     def _match_args(self, raw: str) -> dict[str, Any] | None:
         if self.args is None:
@@ -89,7 +91,7 @@ class _Handler:
         try:
             args = self._decode(scope)
         except ArgumentError as exc:
-            runtime.log.info("a message refused (bad_value): %s", _named(exc))
+            runtime.log.info("%s: a message refused (bad_value): %s", self.where, _named(exc))
             await self._refuse(message, data, runtime, locale, scope, "bad_value")
             return
         await self.execute(runtime, locale, scope, args, event_from_message(message),
@@ -105,15 +107,15 @@ class _Handler:
         scope = runtime.base_scope(user_info(callback.from_user), chat_info(chat), locale)
         scope["args"] = parts
         if len(parts) not in self.arities:  # no button sends that: forged data
-            runtime.log.info("callback %r refused (bad_arguments): %d parts", self.spec.callback,
-                             len(parts))
+            runtime.log.info("%s: callback %r refused (bad_arguments): %d parts", self.where,
+                             self.spec.callback, len(parts))
             await self._refuse(callback, data, runtime, locale, scope, "bad_arguments")
             return
         try:
             args = self._decode(scope)
         except ArgumentError as exc:
-            runtime.log.info("callback %r refused (bad_value): %s", self.spec.callback,
-                             _named(exc))
+            runtime.log.info("%s: callback %r refused (bad_value): %s", self.where,
+                             self.spec.callback, _named(exc))
             await self._refuse(callback, data, runtime, locale, scope, "bad_value")
             return
         event = EventInfo(message_id=message.message_id if message else None,
@@ -218,7 +220,8 @@ class HandlerExecutor:
 
     def _handler(self, compiled: CompiledHandler) -> _Handler:
         arities = frozenset(self.arities.get(compiled.spec.callback or "", {0}))
-        return _Handler(compiled.spec, compiled.call, compiled.go, compiled.states, arities)
+        return _Handler(compiled.spec, compiled.call, compiled.go, compiled.states, arities,
+                        compiled.where)
 
     async def on_message(self, handler: CompiledHandler, message: Message,
                          manager: DialogManager, command: CommandObject | None,

@@ -77,7 +77,8 @@ class JobRunner:
             self.runs[job.name] += 1
         except Exception:
             self.failures[job.name] += 1
-            log.exception("job %s failed; it runs again in %s s", job.name, job.every)
+            log.exception("job %s failed (%s); it runs again in %s s", job.name,
+                          job.where or "no position", job.every)
 
     # ------------------------------------------------------------------ the background task
 
