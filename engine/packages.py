@@ -99,11 +99,12 @@ class LiveSettings:
     def due(self) -> bool:
         return bool(self.sources) and self._monotonic() - self._fetched_at >= self.ttl
 
-    async def refresh(self) -> Settings:
-        if not self.due():
+    async def refresh(self, *, force: bool = False) -> Settings:
+        """Re-resolve when due (``force``: now, e.g. the external system said they changed)."""
+        if not force and not self.due():
             return self.current
         async with self._lock:
-            if not self.due():
+            if not force and not self.due():
                 return self.current
             self._fetched_at = self._monotonic()
             try:

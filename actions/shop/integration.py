@@ -18,7 +18,8 @@ header); the answer comes at once and the work is done in the background:
 * ``Connect``, ``Reconnect``: the bot starts with the token from the shop's settings;
 * ``Disconnect``: the bot stops and its webhook is deleted;
 * ``UpdateSettings``: settings are read again; a changed ``BOT_TOKEN`` moves the bot to the new
-  token (the old webhook deleted), a running bot otherwise re-reads its settings within a minute;
+  token (the old webhook deleted), otherwise the running bot's settings are refreshed at once
+  (their cached copy dropped);
 * ``HandleWebhook``: once per ``event_id``; an order event re-reads the order
   (``DocOrderDelivery/Get``) and tells the customer who placed it in Telegram its new status
   (the message ``order_status``), at most once per status.
@@ -41,6 +42,7 @@ from aiohttp import web
 from actions.regos.api import RegosApi
 from actions.regos.client import DEFAULT_BASE_URL, RegosClient
 from actions.regos.errors import RegosError
+from actions.regos.settings_source import RegosSettingsSource
 from engine.errors import ConfigError
 from engine.serve.integrations import IntegrationHost
 
@@ -83,6 +85,14 @@ class RegosShop:
                 return
             if token != self.token:
                 await self._start()
+                return
+            app = self.host.bot_app(self.ci)
+            if app is None:
+                return
+            for source in app.live_settings.sources:  # drop the cached copy, read them now
+                if isinstance(source, RegosSettingsSource):
+                    await source.refresh()
+            app.runtime.settings = await app.live_settings.refresh(force=True)
 
     async def _start(self) -> None:
         """Start (or move) the bot with the token REGOS holds; none: the shop is not set up."""

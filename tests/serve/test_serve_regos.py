@@ -97,6 +97,14 @@ integrations:
                 assert reply.status == 400
         assert telegram.bots[FIRST].webhook is not None  # refused calls change nothing
 
+        app = server.bots[f"shop-{CI}"].app
+        assert app is not None
+        assert app.runtime.settings["MIN_ORDER_AMOUNT"] == Decimal(20000)
+        regos.shop.settings[CI]["MIN_ORDER_AMOUNT"] = "35000"
+        assert await call("UpdateSettings") == 200
+        await until(lambda: app.runtime.settings["MIN_ORDER_AMOUNT"] == Decimal(35000))
+        assert telegram.bots[FIRST].webhook is not None  # same token: the bot stays
+
         regos.shop.settings[CI]["BOT_TOKEN"] = SECOND
         assert await call("UpdateSettings") == 200
         await until(lambda: telegram.bots[SECOND].webhook is not None)
