@@ -117,4 +117,10 @@ class StorageUnavailable(ServiceUnavailable):
 
 class ArgumentError(FlowError):
     """A handler's argument is not a value of its parameter's type (see
-    :mod:`engine.runtime.arguments`); the handler refuses it (``bad_value``), nothing runs."""
+    :mod:`engine.runtime.arguments`, :mod:`engine.handler_args`); the handler refuses it with
+    ``reason`` (``bad_value``, or ``bad_arguments`` when the text does not fit the handler's
+    declared arguments at all), nothing runs."""
+
+    def __init__(self, message: str, *, reason: str = "bad_value") -> None:
+        super().__init__(message)
+        self.reason = reason

@@ -11,7 +11,7 @@ from annotated_types import Ge, Le
 from pydantic import TypeAdapter
 
 from engine.errors import ArgumentError, FlowError
-from engine.runtime.arguments import INT_MAX, INT_MIN, callback_arities, decode_args, decode_value
+from engine.runtime.arguments import INT_MAX, INT_MIN, callback_codecs, decode_args, decode_value
 from engine.scenario import schema as s
 
 Small = Annotated[int, Ge(1), Le(1000)]
@@ -67,17 +67,19 @@ def test_decode_args_names_the_argument_and_is_a_flow_error() -> None:
     assert isinstance(caught.value, FlowError)
 
 
-def test_callback_arities_come_from_the_side_message_buttons() -> None:
-    button = s.MessageButton.model_validate
+def test_each_callback_is_decoded_by_the_arguments_its_handler_declares() -> None:
     scenario = s.Scenario.model_validate({
         "scenario": "x", "dialogs": {"d": {"windows": {"w": {"text": "w"}}}},
-        "messages": {
-            "card": {"text": "card", "buttons": [
-                [button({"label": "a", "callback": "take", "args": ["{{ t.id }}"]}),
-                 button({"label": "b", "url": "https://example.com"})],
-                [button({"label": "c", "callback": "move", "args": ["{{ t.id }}", "{{ to }}"]})],
-            ]},
-            "other": {"text": "other", "buttons": [[button({"label": "d", "callback": "ping"})]]},
-        },
+        "handlers": [
+            {"callback": "take", "args": {"ticket_id": "int"}, "go": "d"},
+            {"callback": "move", "args": {"ticket_id": "int", "to": "str"}, "go": "d"},
+            {"callback": "ping", "go": "d"},
+        ],
     })
-    assert callback_arities(scenario) == {"take": {1}, "move": {2}, "ping": {0}}
+    codecs = callback_codecs(scenario)
+    assert codecs["take"].decode("take:7") == {"ticket_id": 7}
+    assert codecs["move"].decode("move:7:a\\:b") == {"ticket_id": 7, "to": "a:b"}
+    assert codecs["ping"].decode("ping") == {}
+    with pytest.raises(ArgumentError) as caught:
+        codecs["take"].decode("take:7:8")
+    assert caught.value.reason == "bad_arguments"

@@ -103,12 +103,12 @@ async def queue(ctx: ActionContext) -> Result:
 
 
 @action(outcomes=("ok", "empty", "elsewhere"), provides=("managers", "days"))
-async def stats(ctx: ActionContext, *, days: str = "") -> Result:
+async def stats(ctx: ActionContext, *, days: int | None = None) -> Result:
     """``/stats [DAYS]``: per manager, tickets taken and done and the median time to done."""
     desk = ctx.services.get(Desk)
     if not desk.in_manager_chat(ctx):
         return Result.of("elsewhere")
-    period = min(int(days), MAX_STATS_DAYS) if days.strip() else DEFAULT_STATS_DAYS
+    period = min(days, MAX_STATS_DAYS) if days is not None else DEFAULT_STATS_DAYS
     with store_errors():
         found = await desk.store.stats(since=ctx.now() - timedelta(days=max(period, 1)))
     rows = stats_data(found)

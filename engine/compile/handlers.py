@@ -19,6 +19,7 @@ from aiogram_dialog import DialogManager
 
 from engine.compile.executors import handlers_of
 from engine.compile.values import CompiledCall, CompiledHandler, CompiledRoute, StateMap
+from engine.handler_args import CallbackCodec, declared
 from engine.scenario import schema as s
 
 __all__ = ["build_handlers"]
@@ -40,13 +41,11 @@ def _callback_chat_filter(kind: str) -> Any:
     return F.id.is_not(None)
 
 
-def _callback_name(name: str) -> Any:
-    """Callback data ``name`` or ``name:arg:...``."""
-
-    def matches(data: str | None) -> bool:
-        return data is not None and (data == name or data.startswith(name + ":"))
-
-    return F.data.func(matches)
+def _callback_name(spec: s.HandlerSpec) -> Any:
+    """Callback data of this handler's buttons: ``name`` or ``name:arg:...`` (the arguments are
+    decoded, or refused, by the runtime with the same codec)."""
+    codec = CallbackCodec(spec.callback or "", declared(spec.args))
+    return F.data.func(codec.matches)
 
 
 def _reply_to(name: str) -> Any:
@@ -87,7 +86,7 @@ def build_handlers(scenario: s.Scenario, calls: Mapping[int, CompiledCall],
                                        (where or {}).get(position, "")))
         if spec.callback is not None:
             before.callback_query.register(
-                entry.on_callback, _callback_name(spec.callback), _callback_chat_filter(spec.chat),
+                entry.on_callback, _callback_name(spec), _callback_chat_filter(spec.chat),
             )
             continue
         filters: list[Any] = [_chat_filter(spec.chat)]

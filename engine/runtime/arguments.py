@@ -1,7 +1,8 @@
 """The one codec for handler arguments: what callback data and command text carry into actions.
 
-A side message's button sends ``<callback>:<arg>:...`` and a command's ``args`` pattern yields
-named groups: text any client can forge (``take:abc``, ``take:1:2``,
+A side message's button sends callback data and a command carries text, both declared by the
+handler's ``args:`` and split into typed values by :mod:`engine.handler_args` (a command's legacy
+regex yields named groups instead): text any client can forge (``take:abc``, ``take:1:2``,
 ``prio:99999999999999999999``). Before a handler's action runs, every argument it passes goes
 through :func:`decode_args`:
 
@@ -13,8 +14,8 @@ through :func:`decode_args`:
 * a value that does not decode raises :class:`~engine.errors.ArgumentError`, which the handler
   answers with its ``bad_value`` refusal: the action never sees it.
 
-Callback data must also have exactly as many parts as the scenario's buttons for that callback
-declare (:func:`callback_arities`); that check belongs to the handler (``bad_arguments``).
+Callback data must also carry exactly the arguments its handler declares
+(:func:`callback_codecs`); that check belongs to the handler (``bad_arguments``).
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ from typing import Any, get_args, get_origin
 from pydantic import TypeAdapter, ValidationError
 
 from engine.errors import ArgumentError
+from engine.handler_args import CallbackCodec, declared
 from engine.scenario import schema as s
 
-__all__ = ["INT_MAX", "INT_MIN", "callback_arities", "decode_args", "decode_value"]
+__all__ = ["INT_MAX", "INT_MIN", "callback_codecs", "decode_args", "decode_value"]
 
 INT_MIN = -(2**63)
 INT_MAX = 2**63 - 1
@@ -95,12 +97,11 @@ def decode_args(values: Mapping[str, object], annotations: Mapping[str, Any],
     return decoded
 
 
-def callback_arities(scenario: s.Scenario) -> dict[str, set[int]]:
-    """Callback name -> the numbers of arguments its side-message buttons send."""
-    arities: dict[str, set[int]] = {}
-    for message in scenario.messages.values():
-        for row in message.buttons:
-            for button in row:
-                if button.callback is not None:
-                    arities.setdefault(button.callback, set()).add(len(button.args))
-    return arities
+def callback_codecs(scenario: s.Scenario) -> dict[str, CallbackCodec]:
+    """Callback name -> the codec of its data: the arguments its handler declares (the first
+    handler of a name, as aiogram tries them in order)."""
+    codecs: dict[str, CallbackCodec] = {}
+    for handler in scenario.handlers:
+        if handler.callback is not None and handler.callback not in codecs:
+            codecs[handler.callback] = CallbackCodec(handler.callback, declared(handler.args))
+    return codecs

@@ -20,7 +20,8 @@ from aiogram_dialog import DialogManager, StartMode
 from engine.actions import EventInfo
 from engine.compile.values import CompiledCall, CompiledHandler, CompiledRoute, StateMap
 from engine.errors import ArgumentError
-from engine.runtime.arguments import callback_arities, decode_args
+from engine.handler_args import CallbackCodec, declared, parse_command, split
+from engine.runtime.arguments import callback_codecs, decode_args
 from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime, chat_info, user_info
 from engine.runtime.executor import execute, follow
 from engine.runtime.flow import jsonable
@@ -52,20 +53,28 @@ def _document_ok(spec: s.DocumentFilter | None, message: Message) -> str | None:
 class _Handler:
     def __init__(self, spec: s.HandlerSpec, call: CompiledCall | None,
                  go: CompiledRoute | None, states: StateMap,
-                 arities: frozenset[int] = frozenset(), where: str = "") -> None:
+                 codec: CallbackCodec | None = None, where: str = "") -> None:
         self.spec = spec
         self.call = call
         self.go = go
         self.states = states
-        self.args = re.compile(spec.args) if spec.args else None
-        #: how many arguments this callback's buttons send (callback handlers only)
-        self.arities = arities
+        #: a command's legacy regex over its arguments; else its declared, typed arguments
+        self.args = re.compile(spec.args) if isinstance(spec.args, str) else None
+        self.types = declared(spec.args)
+        #: the callback data codec (callback handlers only)
+        self.codec = codec or CallbackCodec(spec.callback or "", self.types)
         #: ``file:line:col`` of the handler, for the log
         self.where = where or "(no position)"
 
     def _match_args(self, raw: str) -> dict[str, Any] | None:
+        """A command's arguments by name; None when its text does not fit them."""
         if self.args is None:
-            return {}
+            if not isinstance(self.spec.args, dict):
+                return {}  # none declared: whatever follows the command is ignored
+            try:
+                return parse_command(raw, self.types)
+            except ArgumentError:
+                return None
         match = self.args.fullmatch(raw.strip())
         return match.groupdict() if match else None
 
@@ -101,15 +110,15 @@ class _Handler:
                           **data: Any) -> None:
         runtime = cast(Runtime, data[RUNTIME_KEY])
         locale = cast(str, data.get(LOCALE_KEY, runtime.scenario.default_locale))
-        parts = (callback.data or "").split(":")[1:]
         message = callback.message
         chat = message.chat if message is not None else None
         scope = runtime.base_scope(user_info(callback.from_user), chat_info(chat), locale)
-        scope["args"] = parts
-        if len(parts) not in self.arities:  # no button sends that: forged data
-            runtime.log.info("%s: callback %r refused (bad_arguments): %d parts", self.where,
-                             self.spec.callback, len(parts))
-            await self._refuse(callback, data, runtime, locale, scope, "bad_arguments")
+        try:
+            scope.update(self.codec.decode(callback.data or ""))
+        except ArgumentError as exc:  # no button sends that: forged data
+            runtime.log.info("%s: callback %r refused (%s): %s", self.where, self.spec.callback,
+                             exc.reason, exc)
+            await self._refuse(callback, data, runtime, locale, scope, exc.reason)
             return
         try:
             args = self._decode(scope)
@@ -119,7 +128,7 @@ class _Handler:
             await self._refuse(callback, data, runtime, locale, scope, "bad_value")
             return
         event = EventInfo(message_id=message.message_id if message else None,
-                          callback_args=tuple(parts))
+                          callback_args=tuple(split(callback.data or "")[1:]))
         chat_id = chat.id if chat else callback.from_user.id
         await self.execute(runtime, locale, scope, args, event, dialog_manager, chat_id, callback)
 
@@ -215,12 +224,12 @@ class HandlerExecutor:
     """Implements :class:`engine.compile.executors.HandlerExecutorProtocol` for one bot."""
 
     def __init__(self, scenario: s.Scenario) -> None:
-        #: how many arguments each callback's buttons send
-        self.arities = callback_arities(scenario)
+        #: each callback's codec (the arguments its handler declares)
+        self.codecs = callback_codecs(scenario)
 
     def _handler(self, compiled: CompiledHandler) -> _Handler:
-        arities = frozenset(self.arities.get(compiled.spec.callback or "", {0}))
-        return _Handler(compiled.spec, compiled.call, compiled.go, compiled.states, arities,
+        codec = self.codecs.get(compiled.spec.callback or "")
+        return _Handler(compiled.spec, compiled.call, compiled.go, compiled.states, codec,
                         compiled.where)
 
     async def on_message(self, handler: CompiledHandler, message: Message,

@@ -1,8 +1,8 @@
 """Side messages: what the bot sends to *other* chats (a ticket card to the managers' group).
 
-Rendered from the scenario's ``messages:`` (a template + buttons whose callback data is
-``<callback>:<arg>:...``), sent through the bot's :class:`~engine.runtime.sender.Sender`, and
-remembered by (chat, message id) so that a
+Rendered from the scenario's ``messages:`` (a template + buttons whose callback data the one
+codec writes: :class:`~engine.handler_args.CallbackCodec`), sent through the bot's
+:class:`~engine.runtime.sender.Sender`, and remembered by (chat, message id) so that a
 ``reply_to:`` handler can recognise replies to them.
 """
 
@@ -15,6 +15,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from engine.actions import Document
 from engine.errors import FlowError
+from engine.runtime.arguments import callback_codecs
 from engine.runtime.context import Runtime
 from engine.runtime.sender import Sender
 from engine.runtime.storage import KeyValueStore
@@ -26,7 +27,6 @@ __all__ = ["SIDE_INDEX_KEY", "Notifier", "SideMessageIndex"]
 SIDE_INDEX_KEY = "engine_side_index"
 
 INDEX_TTL = 90 * 24 * 3600
-CALLBACK_LIMIT = 64
 
 
 class SideMessageIndex:
@@ -62,6 +62,8 @@ class Notifier:
         self.index = index
         self._conditions: dict[str, Any] = {}
         self._values: dict[str, Any] = {}
+        #: each callback's codec: its buttons' data written as its handler decodes it
+        self._codecs = callback_codecs(runtime.scenario)
 
     def _locale(self, locale: str | None) -> str:
         return locale or self.runtime.scenario.default_locale
@@ -81,10 +83,11 @@ class Notifier:
                 if button.url is not None:
                     out.append(InlineKeyboardButton(text=text, url=button.url))
                     continue
-                args = [str(self._value(a)(scope)) for a in button.args]
-                data = ":".join([button.callback or "", *args])
-                if len(data.encode()) > CALLBACK_LIMIT:
-                    raise FlowError(f"callback data of message {name!r} is over 64 bytes: {data!r}")
+                values = {key: self._value(a)(scope) for key, a in button.args.items()}
+                try:
+                    data = self._codecs[button.callback or ""].encode(values)
+                except FlowError as exc:
+                    raise FlowError(f"message {name!r}: {exc}") from None
                 out.append(InlineKeyboardButton(text=text, callback_data=data))
             if out:
                 rows.append(out)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from engine import handler_args
 from engine.diagnostics import did_you_mean
 from engine.scenario import schema as s
 from engine.scenario.salvage import is_under
@@ -20,8 +21,8 @@ if TYPE_CHECKING:
 
 __all__ = ["CALLBACK_LIMIT", "ITEM_ID_BYTES", "check_handlers", "check_messages", "check_start"]
 
-CALLBACK_LIMIT = 64
-ITEM_ID_BYTES = 20  # assumed upper bound of a list item's id (a signed 64-bit integer)
+CALLBACK_LIMIT = handler_args.CALLBACK_LIMIT
+ITEM_ID_BYTES = handler_args.INT_BYTES  # assumed upper bound of a list item's id
 _COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
 
 
@@ -34,9 +35,10 @@ def check_handlers(lk: _Linker) -> None:
             lk.err((*path, "command"), "invalid-command",
                    f"command '{handler.command}' must be 1-32 lowercase letters, digits "
                    "or '_' (without '/')")
+        check_declared_args(lk, handler, path)
         for key in ("text", "args"):
             pattern = getattr(handler, key)
-            if pattern is not None:
+            if isinstance(pattern, str):
                 try:
                     re.compile(pattern)
                 except re.error as exc:
@@ -69,9 +71,73 @@ def check_handlers(lk: _Linker) -> None:
         lk.check_id(name, ("jobs", name), "job")
 
 
+def check_declared_args(lk: _Linker, handler: s.HandlerSpec, path: YamlPath) -> None:
+    """``args: {name: type}``: known types, ``text`` last and for commands only; a callback's
+    arguments are named (a regex is for commands)."""
+    if isinstance(handler.args, str):
+        if handler.command is None:
+            lk.err((*path, "args"), "regex-args",
+                   "only a command's arguments may be a regex; declare them by name and type",
+                   "e.g. 'args: {ticket_id: int}'")
+        return
+    names = list(handler.args or {})
+    for index, (name, text) in enumerate((handler.args or {}).items()):
+        apath: YamlPath = (*path, "args", name)
+        lk.check_id(name, apath, "argument")
+        try:
+            kind = handler_args.ArgType.parse(text)
+        except ValueError:
+            lk.err(apath, "unknown-type", f"unknown argument type '{text}'"
+                   f"{did_you_mean(text, handler_args.ARG_TYPES)}",
+                   "types: " + ", ".join(handler_args.ARG_TYPES))
+            continue
+        if kind.kind == "text" and (handler.command is None or index != len(names) - 1):
+            lk.err(apath, "unknown-type", "'text' (the rest of the line) is for a command's "
+                   "last argument", "use 'str'")
+    if handler.args and handler.command is None and handler.callback is None:
+        lk.err((*path, "args"), "unused-args",
+               "only a command or a callback has arguments", key=True)
+
+
+def _declared(handler: s.HandlerSpec) -> dict[str, handler_args.ArgType | None]:
+    """A callback handler's arguments and their types (None: unknown, reported elsewhere)."""
+    found: dict[str, handler_args.ArgType | None] = {}
+    for name, text in (handler.args if isinstance(handler.args, dict) else {}).items():
+        found[name] = handler_args.ArgType.parse(text) if text in handler_args.ARG_TYPES \
+            else None
+    return found
+
+
+def _check_button_args(lk: _Linker, button: s.MessageButton, bpath: YamlPath,
+                       declared: dict[str, handler_args.ArgType | None]) -> None:
+    """A button sends exactly the arguments its handler declares, and fits in 64 bytes."""
+    for name in button.args:
+        if name not in declared:
+            lk.err((*bpath, "args", name), "unknown-argument",
+                   f"callback '{button.callback}' has no argument '{name}'"
+                   f"{did_you_mean(name, declared)}",
+                   "its handler declares: " + (", ".join(declared) or "none"), key=True)
+    missing = [name for name in declared if name not in button.args]
+    if missing:
+        lk.err(bpath, "missing-argument",
+               f"callback '{button.callback}' needs argument(s) {', '.join(missing)}",
+               "add them to the button's 'args:'")
+    size = len((button.callback or "").encode())
+    for name, kind in declared.items():
+        value = button.args.get(name, "")
+        if "{{" not in value:
+            size += 1 + len(handler_args.escape(value).encode())
+        else:  # an int can reach 20 bytes; a text is checked when the message is sent
+            size += 1 + (handler_args.INT_BYTES if kind is not None and kind.kind == "int" else 0)
+    if size > CALLBACK_LIMIT:
+        lk.err(bpath, "callback-too-long",
+               f"callback data can reach {size} bytes (limit {CALLBACK_LIMIT})")
+
+
 def check_messages(lk: _Linker) -> None:
     callbacks = {h.callback for i, h in enumerate(lk.sc.handlers)
                  if h.callback and not is_under(("handlers", i), lk.broken)}
+    declared = {h.callback: _declared(h) for h in reversed(lk.sc.handlers) if h.callback}
     callbacks |= lk.loose.get("callback", frozenset())
     for name, message in lk.sc.messages.items():
         mpath: YamlPath = ("messages", name)
@@ -88,12 +154,8 @@ def check_messages(lk: _Linker) -> None:
                     lk.err((*bpath, "callback"), "unknown-callback",
                            f"no handler takes callback '{button.callback}'"
                            f"{did_you_mean(button.callback, callbacks)}")
-                size = len(button.callback.encode()) + sum(
-                    1 + (ITEM_ID_BYTES if "{{" in a else len(a.encode())) for a in button.args
-                )
-                if size > CALLBACK_LIMIT:
-                    lk.err(bpath, "callback-too-long",
-                           f"callback data can reach {size} bytes (limit {CALLBACK_LIMIT})")
+                if button.callback in declared:
+                    _check_button_args(lk, button, bpath, declared[button.callback])
 
 
 def _answers_start(handler: s.HandlerSpec) -> bool:

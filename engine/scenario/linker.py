@@ -271,9 +271,13 @@ class _Linker:
             return {"settings", "now"}
         if site.role == "handler":
             handler = self.sc.handlers[site.path[1]]
-            base = {"user", "chat", "locale", "settings", "now", "args", "text", "document"}
+            base = {"user", "chat", "locale", "settings", "now", "text", "document"}
+            if handler.callback is None:
+                base.add("args")  # a command's text after the command
+            if isinstance(handler.args, dict):
+                base |= set(handler.args)
             for pattern in (handler.args, handler.text):
-                if pattern:
+                if isinstance(pattern, str):
                     with contextlib.suppress(re.error):
                         base |= set(re.compile(pattern).groupindex)
         return base

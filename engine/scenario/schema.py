@@ -339,11 +339,11 @@ class DialogSpec(Model):
 
 class MessageButton(Model):
     """A button of a side message: ``callback`` (a handler's callback name) with ``args``
-    (templates), or a ``url``."""
+    (argument name -> template; the names the handler declares), or a ``url``."""
 
     label: str
     callback: str | None = None
-    args: list[str] = Field(default_factory=list)
+    args: dict[str, str] = Field(default_factory=dict)
     url: str | None = None
     when: str | None = None
 
@@ -375,8 +375,12 @@ class HandlerSpec(Model):
     ``callback`` (a side-message button), ``reply_to`` (a reply to a side message) or
     ``fallback`` (a message nothing else took: no handler and no dialog waiting for input).
 
-    ``args`` is a regex over the command's arguments (or the caption's); named groups become
-    action arguments. ``document`` requires an attached document matching the filter.
+    ``args`` declares the handler's arguments by name and type (``{ticket_id: int}``; types
+    ``int``, ``str``, ``text`` for the rest of a command's line, ``?`` for optional: see
+    :mod:`engine.handler_args`): a command's words (or a caption's), or the values a callback's
+    buttons send; each becomes a variable of the action's arguments. A command may still give a
+    regex instead, whose named groups become variables. ``document`` requires an attached
+    document matching the filter.
     ``refuse`` maps a refusal reason (bad_arguments, bad_value, no_document, wrong_type,
     too_large) to the label to answer with (default ``handler.<reason>`` when defined, else
     silence). ``bad_value``: an argument does not decode to the action parameter's type
@@ -390,7 +394,7 @@ class HandlerSpec(Model):
     reply_to: str | None = None
     fallback: bool = False
     refuse: dict[str, str] = Field(default_factory=dict)
-    args: str | None = None
+    args: str | dict[str, str] | None = None
     document: DocumentFilter | None = None
     chat: Literal["private", "group", "any"] = "private"
     go: str | None = None
