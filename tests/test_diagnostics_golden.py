@@ -93,7 +93,8 @@ def test_shared_fixtures_are_valid() -> None:
     bundle, diagnostics = load_bundle(BAD / "_valid.yaml")
     assert [d.format() for d in diagnostics] == []
     assert bundle is not None
-    assert bundle.registry.names() == ["fx.notes.save", "fx.shop.add", "fx.shop.items"]
+    assert bundle.registry.names() == ["fx.notes.save", "fx.odd.stamp", "fx.shop.add",
+                                       "fx.shop.items"]
 
 
 @pytest.mark.parametrize("case", [_param(c) for c in CASES])

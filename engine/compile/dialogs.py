@@ -24,6 +24,7 @@ from aiogram_dialog.widgets.kbd import (
 )
 from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
 from pydantic import TypeAdapter
+from pydantic.errors import PydanticSchemaGenerationError, PydanticUndefinedAnnotation
 
 from engine.actions import ActionRegistry
 from engine.compile.executors import flow_of
@@ -134,8 +135,8 @@ class DialogCompiler:
             if annotation is not None and annotation is not Any:
                 try:
                     adapters[name] = TypeAdapter(annotation)
-                except Exception:
-                    continue
+                except (PydanticSchemaGenerationError, PydanticUndefinedAnnotation):
+                    continue  # check warned (unchecked-argument): its values pass unchecked
         content = f"{dialog}|{call.model_dump_json()}".encode()
         compiled = CompiledCall(
             spec=spec,

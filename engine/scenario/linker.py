@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
+from pydantic.errors import PydanticSchemaGenerationError, PydanticUndefinedAnnotation
 
 from engine.actions import ActionRegistry, ActionSpec
 from engine.diagnostics import Diagnostic, Diagnostics, did_you_mean, mention
@@ -291,22 +292,36 @@ class _Linker:
                          f"action '{spec.name}' has no parameter '{name}'"
                          f"{did_you_mean(name, spec.params)}", key=True)
                 continue
+            adapter = self.adapter(spec, name, apath)
             if isinstance(value, str) and "{{" in value:
                 self.check_expr_or_template(value, available, apath, f"argument '{name}'")
                 continue
-            annotation = spec.annotations.get(name)
-            if annotation is not None and annotation is not Any and name in spec.params:
+            if adapter is not None:
                 try:
-                    TypeAdapter(annotation).validate_python(value)
+                    adapter.validate_python(value)
                 except ValidationError as exc:
                     reason = exc.errors()[0]["msg"]
                     self.err(apath, "argument-type",
                              f"argument '{name}' of '{spec.name}': {reason[0].lower()}{reason[1:]}")
-                except Exception:  # an annotation pydantic cannot build an adapter for
-                    pass
         for name in sorted(spec.required_params() - set(call.args)):
             self.err(path, "missing-argument",
                      f"action '{spec.name}' needs argument '{name}'", key=True)
+
+    def adapter(self, spec: ActionSpec, name: str, path: YamlPath) -> TypeAdapter[Any] | None:
+        """The validator of parameter ``name``; None for an unannotated one, and for a type
+        pydantic has no schema for (a warning: its values reach the action unchecked)."""
+        annotation = spec.annotations.get(name)
+        if annotation is None or annotation is Any or name not in spec.params:
+            return None
+        try:
+            return TypeAdapter(annotation)
+        except (PydanticSchemaGenerationError, PydanticUndefinedAnnotation):
+            self.warn(path, "unchecked-argument",
+                      f"argument '{name}' of '{spec.name}': pydantic cannot validate its type "
+                      f"{getattr(annotation, '__name__', annotation)}, so its values reach the "
+                      "action unchecked",
+                      "annotate the parameter with a type pydantic validates, or with Any")
+            return None
 
     def check_expr_or_template(self, value: str, available: set[str], path: YamlPath,
                                what: str) -> None:
