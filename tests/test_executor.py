@@ -3,7 +3,9 @@ follow the route of its outcome through engine.runtime.executor, each on its own
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -89,6 +91,18 @@ async def test_a_result_outside_the_contract_is_refused_with_or_without_a_surfac
             await execute(call, {}, None, surface)  # type: ignore[arg-type]
         if surface is not None:
             assert surface.steps == []
+
+
+async def test_a_failing_call_logs_one_line_naming_its_place_in_the_scenario(
+        caplog: pytest.LogCaptureFixture) -> None:
+    call = dataclasses.replace(a_call(Result("sold"), {"added": ADDED}),
+                               where="shop.yaml:12:15")
+    with caplog.at_level(logging.WARNING), pytest.raises(FlowError) as caught:
+        await execute(call, {}, None, Recording())  # type: ignore[arg-type]
+    assert [r.getMessage() for r in caplog.records] == [
+        "shop.yaml:12:15: action shop.add failed: FlowError: action shop.add returned "
+        "undeclared outcome 'sold' (declared: added, out_of_stock)"]
+    assert "in action shop.add called at shop.yaml:12:15" in caught.value.__notes__
 
 
 async def test_a_route_without_an_action_is_followed_the_same_way() -> None:
