@@ -14,7 +14,7 @@ SCENARIO ?= scenarios/orders.yaml
 setup:
 	@PY=$(PY) bash tools/ensure-venv.sh
 
-# Servers and programs the tests use for real: redis-server, PostgreSQL, Graphviz. Installed when missing.
+# Servers and programs the tests use for real: redis-server, PostgreSQL, Graphviz, Chromium. Installed when missing.
 system:
 	@bash tools/install-system-deps.sh
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real servers and programs the test suite uses, when they are missing (Debian packages):
-# redis-server, postgresql, graphviz (`engine graph -o flow.svg`). Needs root (CI runs as root);
+# redis-server, postgresql, graphviz (`engine graph -o flow.svg`), chromium (the playground's browser
+# tests, driven by Playwright with executable_path=/usr/bin/chromium: no browser is downloaded). Needs root (CI runs as root);
 # otherwise it says what to install.
 set -euo pipefail
 need=()
@@ -15,6 +16,7 @@ has_pg() {
 }
 has_pg || need+=(postgresql)
 command -v dot >/dev/null 2>&1 || need+=(graphviz)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
