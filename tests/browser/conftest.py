@@ -101,14 +101,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         process = subprocess.Popen(
             [sys.executable, "-m", "engine", "playground", "--port", str(port),
              "scenarios/orders.yaml", "scenarios/vin_report.yaml"],
-            cwd=project, env={**env, "PYTHONPATH": str(ROOT)}, stdout=out, stderr=subprocess.STDOUT, text=True)
+            cwd=project, env={**env, "PYTHONPATH": str(ROOT)}, stdout=out, stderr=subprocess.STDOUT,
+            text=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + START_TIMEOUT
     running = Server(url, project, process, log)
     try:
         while True:
             if process.poll() is not None:
-                pytest.fail(f"the playground exited ({process.returncode}):\n{running.output()}", pytrace=False)
+                pytest.fail(f"the playground exited ({process.returncode}):\n{running.output()}",
+                            pytrace=False)
             if url in running.output():
                 try:
                     with socket.create_connection(("127.0.0.1", port), timeout=0.5):
