@@ -163,14 +163,14 @@ const app = {
 
   start() {
     const actions = {
-      send: (text) => this.act("send", { text }),
+      send: (text) => this.act("send", { text, reply_to: chat.takeReply() }),
       click: (message, button) => this.act("click", { message_id: message.message_id, callback_data: button.value }),
       shareContact: ({ phone, of, name }) => this.act("contact", of === undefined
         ? { phone_number: phone } : { phone_number: phone, contact_user_id: of, first_name: name }),
       sendLocation: (latitude, longitude) => this.act("location", { latitude, longitude }),
       upload: async (file, caption) => this.act("document", {
         file_name: file.name, mime_type: file.type || "application/octet-stream",
-        data_base64: await fileToBase64(file), caption: caption || undefined,
+        data_base64: await fileToBase64(file), caption: caption || undefined, reply_to: chat.takeReply(),
       }),
       moveTime: async (amount) => {
         const result = await api.post(paths.time(), { bot: this.bot, advance: amount });

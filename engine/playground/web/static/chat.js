@@ -104,7 +104,28 @@ const chat = {
     node.appendChild(meta);
     const keyboard = this.inlineKeyboard(message);
     if (keyboard) node.appendChild(keyboard);
+    const reply = el("button", "reply-action", "↩");
+    reply.type = "button";
+    reply.title = "reply to this message";
+    reply.addEventListener("click", () => this.replyTo(message));
+    node.appendChild(reply);
     return node;
+  },
+
+  // Replying (a manager answers a ticket's card with its PDF): the next text or file quotes this message.
+  replying: null,
+  replyTo(message) {
+    this.replying = message;
+    const bar = document.getElementById("replying");
+    bar.hidden = message === null;
+    document.getElementById("replying-text").textContent = message === null ? ""
+      : `↩ ${this.senderName(message)}: ${(message.text || message.caption || "…").slice(0, 60)}`;
+    if (message !== null) document.getElementById("text").focus();
+  },
+  takeReply() {
+    const message = this.replying;
+    this.replyTo(null);
+    return message === null ? undefined : message.message_id;
   },
 
   // Draws the messages of the open chat; keeps the nodes of unchanged messages.
@@ -114,6 +135,7 @@ const chat = {
     if (reset) {
       list.replaceChildren();
       this.drawn.clear();
+      this.replyTo(null);
     }
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     let grew = false;
@@ -197,6 +219,7 @@ const chat = {
       if (input.value.startsWith("/") && !input.value.includes(" ")) this.showMenu(input.value);
       else document.getElementById("command-menu").hidden = true;
     });
+    document.getElementById("replying-cancel").addEventListener("click", () => this.replyTo(null));
     document.getElementById("menu-button").addEventListener("click", () => {
       const menu = document.getElementById("command-menu");
       if (menu.hidden) this.showMenu("/");
