@@ -2,6 +2,11 @@
 // `actions` (given by app.js) does what a person does: send, click, shareContact, sendLocation, upload.
 "use strict";
 
+// aiogram-dialog appends invisible characters to reply buttons' text (its callback data): sent back
+// as they are, shown without them.
+const INVISIBLE_TAIL = /[\u{200c}\u{200d}\u{2060}-\u{2064}\u{ad}\u{1d173}-\u{1d17a}]+$/u;
+const visible = (text) => String(text).replace(INVISIBLE_TAIL, "");
+
 const chat = {
   actions: null,
   drawn: new Map(), // message_id -> {key, node}: redraw only what changed, edits and deletions in place
@@ -79,15 +84,12 @@ const chat = {
     const mine = !message.from_bot;
     const node = el("div", `bubble ${mine ? "out" : "in"}`);
     node.dataset.messageId = message.message_id;
-    if (message.deleted) {
-      node.classList.add("deleted");
-      node.appendChild(el("div", "text muted", "message deleted"));
-      return node;
-    }
     if (this.showSenders && mine) node.appendChild(el("div", "sender", this.senderName(message)));
     if (message.reply_to_message) {
       const quoted = message.reply_to_message;
-      node.appendChild(el("div", "quote", (quoted.text || quoted.caption || "…").slice(0, 80)));
+      const what = quoted.text || quoted.caption || (quoted.document ? `📄 ${quoted.document.file_name || "document"}`
+        : quoted.photo ? "🖼 photo" : "…");
+      node.appendChild(el("div", "quote", what.slice(0, 80)));
     }
     const media = this.media(message);
     if (media) node.appendChild(media);
@@ -139,7 +141,15 @@ const chat = {
     }
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     let grew = false;
+    const present = new Set(messages.filter((m) => !m.deleted).map((m) => m.message_id));
+    for (const [id, old] of this.drawn) { // deleted by the bot: gone, as in Telegram
+      if (!present.has(id)) {
+        old.node.remove();
+        this.drawn.delete(id);
+      }
+    }
     for (const message of messages) {
+      if (message.deleted) continue;
       const key = JSON.stringify(message);
       const old = this.drawn.get(message.message_id);
       if (old && old.key === key) continue;
@@ -163,7 +173,7 @@ const chat = {
     for (const row of rows || []) {
       const line = el("div", "kb-row");
       for (const button of row) {
-        const b = el("button", "reply-button", button.text);
+        const b = el("button", "reply-button", visible(button.text));
         b.type = "button";
         if (button.kind === "request_contact") {
           b.classList.add("contact");

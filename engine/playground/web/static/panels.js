@@ -20,8 +20,9 @@ const panels = {
   },
 
   // Bot API calls, newest first; refused ones in red with the emulator's reason.
-  calls(list) {
+  calls(all) {
     const box = document.getElementById("calls");
+    const list = all.filter((call) => call.method !== "getUpdates" || !call.ok); // long polling is noise
     const key = JSON.stringify(list.length ? list[list.length - 1] : null) + list.length;
     if (box.dataset.key === key) return;
     box.dataset.key = key;
