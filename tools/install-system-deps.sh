@@ -17,6 +17,8 @@ has_pg() {
 has_pg || need+=(postgresql)
 command -v dot >/dev/null 2>&1 || need+=(graphviz)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# colour emoji for the playground's screenshots (bots' buttons are full of them)
+[ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || need+=(fonts-noto-color-emoji)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

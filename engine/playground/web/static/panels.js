@@ -11,6 +11,9 @@ const panels = {
   actions: null,
 
   wireTabs() {
+    document.getElementById("graph-wide").addEventListener("click", () => {
+      document.getElementById("layout").classList.toggle("wide-graph");
+    });
     for (const tab of document.querySelectorAll("#tabs button")) {
       tab.addEventListener("click", () => {
         for (const other of document.querySelectorAll("#tabs button")) other.classList.toggle("active", other === tab);
