@@ -33,7 +33,10 @@ const app = {
     if (!this.bot && this.world.bots.length) this.bot = this.world.bots[0].name;
     if (this.user === null && this.world.people.length) this.user = this.world.people[0].id;
     const chats = this.chatsOf(this.bot, this.user);
-    if (!chats.some((c) => c.id === this.chatId)) this.chatId = chats.length ? chats[0].id : null;
+    if (!chats.some((c) => c.id === this.chatId)) {
+      const first = chats.find((c) => c.type === "private") || chats[0];
+      this.chatId = first ? first.id : null;
+    }
     this.drawSwitchers();
   },
 
@@ -113,16 +116,21 @@ const app = {
     chat.replyKeyboard(Array.isArray(data) ? info && info.reply_keyboard : data.reply_keyboard);
   },
 
+  // The reload status always; a side panel only while its tab is open (the graph is large).
   async refreshSlow() {
+    const open = (tab) => !document.getElementById(`tab-${tab}`).hidden;
+    const skip = Promise.resolve(null);
     try {
-      const [calls, sandbox, graph, reload] = await Promise.all([
-        api.get(paths.calls(this.bot, 0)), api.get(paths.sandbox(this.bot)),
-        api.get(paths.graph(this.bot)), api.get(paths.reload()),
+      const [reload, calls, sandbox, graph] = await Promise.all([
+        api.get(paths.reload()),
+        open("calls") ? api.get(paths.calls(this.bot, 0)) : skip,
+        open("sandbox") ? api.get(paths.sandbox(this.bot)) : skip,
+        open("graph") ? api.get(paths.graph(this.bot)) : skip,
       ]);
-      panels.calls(calls);
-      panels.sandbox(sandbox);
-      panels.graph(graph.svg, graph.here || []);
       panels.reload(reload);
+      if (calls) panels.calls(calls);
+      if (sandbox) panels.sandbox(sandbox);
+      if (graph) panels.graph(graph.svg, graph.here || []);
     } catch (err) {
       toast(err.message, { error: true });
     }
@@ -177,6 +185,7 @@ const app = {
         await this.refreshChat(false);
         return result && result.summary ? result.summary : `moved ${amount}`;
       },
+      refresh: () => this.refreshSlow(),
       people: () => this.world.people,
       me: () => this.me(),
     };

@@ -18,6 +18,7 @@ const panels = {
       tab.addEventListener("click", () => {
         for (const other of document.querySelectorAll("#tabs button")) other.classList.toggle("active", other === tab);
         for (const section of document.querySelectorAll(".tab")) section.hidden = section.id !== `tab-${tab.dataset.tab}`;
+        this.actions.refresh();
       });
     }
   },
