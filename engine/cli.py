@@ -1,4 +1,4 @@
-"""``python -m engine check|run|serve|shell|graph`` — the command-line interface of design.md.
+"""``python -m engine check|run|serve|shell|graph|test`` — the command-line interface of design.md.
 
 A command that fails ends with one line on stderr (:func:`failure`): what failed and, from the
 error's ``hint``, what to do; the exit code is 2 for configuration errors and 1 otherwise. Secrets
@@ -122,6 +122,12 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_test(args: argparse.Namespace) -> int:
+    from engine.conversations.run import run_paths
+
+    return asyncio.run(run_paths(args.paths))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m engine", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -154,6 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="write here: .svg, .png and .pdf are drawn by Graphviz's 'dot', "
                             "anything else (.dot, .gv) gets DOT text (default: DOT on stdout)")
     graph.set_defaults(func=cmd_graph)
+    test = sub.add_parser("test", help="play the conversation tests (YAML) against the bots")
+    test.add_argument("paths", nargs="*",
+                      help="conversation files or folders (default: tests/conversations/)")
+    test.set_defaults(func=cmd_test)
     return parser
 
 
