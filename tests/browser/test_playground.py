@@ -1,8 +1,9 @@
 """The web playground in Chromium, clicked through as a person would, against the real server
 (``python -m engine playground``) running both shipped bots on a copy of scenarios/ and templates/.
 
-The tests of this module share one server and run in order: the orders bot, the VIN desk, then live
-edits of the copied files. Screenshots of each bot's chat are saved in tests/artifacts/."""
+The tests of this module share one server (per xdist worker) and do not depend on each other's order:
+the orders bot, the VIN desk, then live edits of the copied files. Screenshots of each bot's chat are
+saved in tests/artifacts/."""
 
 from __future__ import annotations
 
@@ -128,6 +129,7 @@ def test_a_label_edited_on_disk_shows_in_the_open_chat_without_a_restart(page: P
     ui = Ui(page, server)
     ui.bot("orders")
     ui.person("Alice")
+    ui.language("en")
     labels = server.project / "templates" / "orders" / "en" / "labels.yaml"
     text = labels.read_text(encoding="utf-8")
     assert '  catalog: "🛍 Catalog"' in text
@@ -143,6 +145,7 @@ def test_a_broken_edit_shows_its_diagnostic_while_the_old_version_answers(page: 
     ui = Ui(page, server)
     ui.bot("orders")
     ui.person("Alice")
+    ui.language("en")
     scenario = server.project / "scenarios" / "orders.yaml"
     good = scenario.read_text(encoding="utf-8")
     home = "    windows:\n      home:\n"
