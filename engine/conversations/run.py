@@ -91,10 +91,14 @@ async def _act(play: Playground, actor: Actor, step: Step, base: Path) -> None:
         latitude, longitude = value
         await actor.send_location(float(latitude), float(longitude))
     elif step.action == "send_document":
-        file = base / str(value)
+        spec = value if isinstance(value, dict) else {"file": value}
+        file = base / str(spec.get("file"))
+        if not file.is_file():
+            raise StepFailed(f"a file {file} to send")
         mime = "application/pdf" if file.suffix == ".pdf" else "application/octet-stream"
         reply = actor.messages[-1].message_id if actor.messages else None
-        await actor.send_document(file.read_bytes(), file.name, mime, reply_to=reply)
+        await actor.send_document(file.read_bytes(), file.name, mime, reply_to=reply,
+                                  caption=spec.get("caption"))
     elif step.action == "wait":
         await play.advance(timedelta(seconds=float(value)))
 

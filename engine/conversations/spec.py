@@ -32,7 +32,8 @@ ACTIONS = {
     "press": "a reply keyboard button's label",
     "share_contact": "own phone number (or {phone, user: other})",
     "send_location": "[latitude, longitude]",
-    "send_document": "a file path relative to the test file",
+    "send_document": "a file path relative to the test file (or {file, caption}), as a reply "
+                     "to the bot's last message in the chat",
     "wait": "seconds to move the bot's clock forward (background jobs run)",
 }
 SWITCHES = ("as", "in")
