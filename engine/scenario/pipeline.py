@@ -16,6 +16,7 @@ from engine.diagnostics import Diagnostic, Diagnostics
 from engine.errors import EngineError
 from engine.scenario.linker import link
 from engine.scenario.loader import LoadedYaml, load_yaml_file
+from engine.scenario.route_sets import expand_route_sets
 from engine.scenario.salvage import Salvaged, salvage
 from engine.scenario.schema import Scenario
 from engine.scenario.validate import validate_scenario
@@ -56,7 +57,8 @@ def _display(path: Path) -> str:
 
 
 LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
-_LOADER_CODES = frozenset({"yaml-syntax", "yaml-tag", "key-type", "duplicate-key", "yaml-merge"})
+_LOADER_CODES = frozenset({"yaml-syntax", "yaml-tag", "key-type", "duplicate-key", "yaml-merge",
+                           "unknown-route-set"})
 
 
 def _relative(path: Path) -> Path:
@@ -82,6 +84,9 @@ def load_bundle(path: Path, root: Path | None = None) -> tuple[ScenarioBundle | 
     out.extend(problems)
     if loaded is None:
         return None, out.sorted()
+    expanded = expand_route_sets(loaded)
+    loaded = expanded.loaded
+    out.extend(expanded.diagnostics)
     scenario, problems = validate_scenario(loaded)
     out.extend(problems)
     partial: Salvaged | None = None
@@ -126,7 +131,8 @@ def load_bundle(path: Path, root: Path | None = None) -> tuple[ScenarioBundle | 
     linked = link(scenario, loaded, registry, store, failed_namespaces=failed,
                   broken=partial.broken if partial else frozenset(),
                   loose=partial.loose if partial else None)
-    out.extend(linked.diagnostics)
+    out.extend(d for d in linked.diagnostics
+               if d.code != "unrouted-outcome" or (d.line, d.col) not in expanded.unresolved)
     diagnostics = _quiet_cascades(out.sorted())
     if out.has_errors:
         return None, diagnostics

@@ -431,6 +431,8 @@ class Scenario(Model):
     actions: dict[str, str] = Field(default_factory=dict)
     settings: dict[str, SettingSpec] = Field(default_factory=dict)
     menu: str | None = None
+    routes: dict[str, dict[str, Route]] = Field(default_factory=dict)
+    """Named route sets: outcome maps an action call names with ``on: <name>``."""
     dialogs: dict[str, DialogSpec]
     handlers: list[HandlerSpec] = Field(default_factory=list)
     messages: dict[str, MessageSpec] = Field(default_factory=dict)
