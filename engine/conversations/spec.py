@@ -126,10 +126,10 @@ def _step(raw: object, where: tuple[str | int, ...], pos: Positions, err: Any) -
         err(where, "step-shape", f"a step is a mapping: one of {', '.join(ACTIONS)}, and expect:")
         return None
     actions = [k for k in raw if k in ACTIONS]
-    for key in raw:
-        if key not in ACTIONS and key not in SWITCHES and key != "expect":
-            known = [*ACTIONS, *SWITCHES, "expect"]
-            err((*where, key), "unknown-step", f"unknown step {key!r}{did_you_mean(str(key), known)}")
+    unknown = [k for k in raw if k not in ACTIONS and k not in SWITCHES and k != "expect"]
+    for key in unknown:
+        known = [*ACTIONS, *SWITCHES, "expect"]
+        err((*where, key), "unknown-step", f"unknown step {key!r}{did_you_mean(str(key), known)}")
     if len(actions) > 1:
         err((*where, actions[1]), "step-shape", f"one action per step, not {' and '.join(actions)}")
     expect = raw.get("expect") or {}
@@ -140,7 +140,7 @@ def _step(raw: object, where: tuple[str | int, ...], pos: Positions, err: Any) -
         if key not in EXPECTATIONS:
             err((*where, "expect", key), "unknown-expectation",
                 f"unknown expectation {key!r}{did_you_mean(str(key), EXPECTATIONS)}")
-    if not actions and not expect and not any(k in raw for k in SWITCHES):
+    if not actions and not expect and not unknown and not any(k in raw for k in SWITCHES):
         err(where, "empty-step", "a step does something or expects something")
     action = actions[0] if actions else None
     return Step(line, action, raw.get(action) if action else None, dict(expect),
