@@ -4,7 +4,8 @@ Jinja's AST (``nodes.Template``) is inspected once, at load time: :func:`undecla
 top-level names a template reads, :func:`declared` the names it defines itself, and
 :func:`references` its static ``{% include %}``/``{% extends %}``/``{% import %}`` targets.
 :func:`syntax_diagnostic` turns Jinja's line-only syntax errors into ``file:line:col``
-diagnostics with a "did you mean" for misspelled filters and tests.
+diagnostics with a "did you mean" for misspelled filters and tests (``template-limit`` for a
+constant expression over a render limit).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from jinja2.exceptions import TemplateSyntaxError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from engine.diagnostics import Diagnostics, did_you_mean
+from engine.templates.budget import ConstantTooLarge
 from engine.templates.environment import RESERVED_VARIABLES
 
 __all__ = ["Ref", "names_defined", "references", "syntax_diagnostic", "undeclared"]
@@ -103,4 +105,5 @@ def syntax_diagnostic(env: ImmutableSandboxedEnvironment, exc: TemplateSyntaxErr
     text = lines[line - 1] if 0 < line <= len(lines) else ""
     col = _guess_column(env, text) if _OPENER_RE.search(text) else fallback_col
     message = exc.message or "syntax error"
-    out.error(file, line, col, "template-syntax", message, _syntax_hint(env, message))
+    code = "template-limit" if isinstance(exc, ConstantTooLarge) else "template-syntax"
+    out.error(file, line, col, code, message, _syntax_hint(env, message))

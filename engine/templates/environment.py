@@ -2,7 +2,8 @@
 
 Autoescape is on for every template except internal plain-text compilation units (names starting
 with :data:`PLAIN`); undefined variables raise; there are no globals. Internal template names are
-``<locale>/<name>`` and are served, already compiled, by :class:`CompiledLoader`.
+``<locale>/<name>`` and are served, already compiled, by :class:`CompiledLoader`. Every render
+runs under a budget (:mod:`engine.templates.budget`): steps, time, output, sizes of values.
 """
 
 from __future__ import annotations
@@ -13,9 +14,21 @@ from typing import Any
 from jinja2 import BaseLoader, StrictUndefined, Template, TemplateNotFound, nodes
 from jinja2 import Environment as _JinjaEnvironment
 from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from engine.errors import TemplateError
+from engine.templates.budget import (
+    GUARDED_BINOPS,
+    Guard,
+    RenderLimitError,
+    bounded_binop,
+    check_call,
+    check_constants,
+    collect,
+    guarded_filters,
+    rendering,
+)
 from engine.templates.filters import FILTERS
 
 __all__ = [
@@ -63,13 +76,43 @@ class TemplateRenderError(TemplateError):
         self.locale = locale
         self.file = file
         self.line = line
+
+
+class _BudgetTemplate(Template):
+    """A template whose render runs under a budget and stops at the output limit."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        ctx = self.new_context(dict(*args, **kwargs))
+        with rendering():
+            try:
+                return collect(self.root_render_func(ctx))
+            except Exception:
+                self.environment.handle_exception()
+
+
 class _Environment(ImmutableSandboxedEnvironment):
     """The sandbox, plus locale-relative ``{% include %}``/``{% extends %}``/``{% import %}``.
 
     Internal template names are ``<locale>/<name>``; a reference ``"partials/item"`` made from
     ``ru/main/menu`` is looked up as ``ru/partials/item`` (the loader falls back to the default
     locale).
+
+    Sizes and steps are bounded: ``* ** + %`` are intercepted (and so never constant-folded),
+    every call is a step of the render's budget, and string methods and ``str.format`` are
+    (``.format()`` too) refused when they would build a value over the limit.
     """
+
+    intercepted_binops = GUARDED_BINOPS
+    template_class = _BudgetTemplate
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        return bounded_binop(operator, left, right)
+
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        with rendering() as budget:
+            budget.step()
+        check_call(__obj, args, kwargs)
+        return super().call(__context, __obj, *args, **kwargs)
 
     def join_path(self, template: str, parent: str) -> str:
         locale = parent.removeprefix(PLAIN).partition("/")[0]
@@ -122,12 +165,18 @@ def create_environment(loader: BaseLoader | None = None) -> ImmutableSandboxedEn
         auto_reload=False,
     )
     env.globals.clear()
+    env.filters.update(guarded_filters())
     env.filters.update(FILTERS)
     return env
 
 
 def compile_ast(env: ImmutableSandboxedEnvironment, ast: nodes.Template, name: str,
              filename: str) -> Template:
+    """Compile a parsed template under the render budget. Raises
+    :class:`~engine.templates.budget.ConstantTooLarge` (a syntax error at its line) for a
+    constant expression over a limit."""
+    check_constants(ast)
+    Guard().visit(ast)
     code = env.compile(ast, name, filename)
     return env.template_class.from_code(env, code, env.make_globals(None), None)
 
@@ -145,6 +194,8 @@ def context_vars(data: Mapping[str, Any] | None, locale: str, timezone: str | No
 
 
 def describe(exc: BaseException) -> str:
+    if isinstance(exc, RenderLimitError):
+        return f"render limit exceeded: {exc}"
     if isinstance(exc, SecurityError):
         return f"unsafe operation blocked: {exc}"
     if isinstance(exc, UndefinedError):

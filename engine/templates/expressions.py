@@ -18,6 +18,7 @@ from jinja2.runtime import Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from engine.templates.analysis import undeclared
+from engine.templates.budget import rendering
 from engine.templates.environment import (
     PLAIN,
     ExpressionSyntaxError,
@@ -51,7 +52,8 @@ class CompiledExpression:
                  timezone: str | None = None) -> Any:
         variables = context_vars(data, locale or self._locale, timezone, self._timezone)
         try:
-            result = self._expression(variables)
+            with rendering():
+                result = self._expression(variables)
             if isinstance(result, Undefined):
                 str(result)  # StrictUndefined raises the precise error (undefined or unsafe)
                 raise UndefinedError(f"{self.source!r} is undefined")
