@@ -35,8 +35,9 @@ _SEARCH_LIMIT = 20
 
 
 def phone_digits(phone: str | None) -> str:
-    """Only the digits of a phone number (``"+998 90 123-45-67"`` → ``"998901234567"``)."""
-    return re.sub(r"\D", "", phone or "")
+    """Only the ASCII digits of a phone number (``"+998 90 123-45-67"`` → ``"998901234567"``;
+    other scripts' digits, which ``\\d`` would keep, are dropped)."""
+    return re.sub(r"[^0-9]", "", phone or "")
 
 
 def flt(field: str, operator: str, value: object) -> dict[str, str]:
