@@ -49,7 +49,8 @@ async def run_conversation(conv: Conversation) -> Outcome:
                 await _act(play, actor, step, Path(conv.file).parent)
                 _check(play, actor, step)
             except (StepFailed, EmulatorError) as exc:
-                expected = exc.expected if isinstance(exc, StepFailed) else str(exc)
+                expected = exc.expected if isinstance(exc, StepFailed) else \
+                    f"the step can be done, but: {exc}"
                 return Outcome(conv.file, False, _report(conv, step, expected, actor), number)
         return Outcome(conv.file, True, f"ok   {conv.file} ({len(conv.steps)} steps)",
                        len(conv.steps))
