@@ -14,6 +14,8 @@ from engine.scenario.schema import Route
 from engine.scenario.validate import validate_scenario
 
 FILE = "scenario.yaml"
+ANCHOR = re.compile(r"(?:^|[\s:,\[{-])[&*][A-Za-z_]")  # &name or *name outside strings
+QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
 SHIPPED = Path(__file__).resolve().parent.parent / "scenarios"
 
 BASE = """\
@@ -76,11 +78,12 @@ def test_an_unused_route_set_is_a_warning_at_its_name() -> None:
     assert problem.severity == "warning"
 
 
-def test_shipped_scenarios_share_outcome_maps_without_yaml_anchors() -> None:
+def test_shipped_scenarios_have_no_yaml_anchors_or_aliases() -> None:
     for path in sorted(SHIPPED.glob("*.yaml")):
-        text = path.read_text(encoding="utf-8")
-        anchors = re.findall(r"\bon: *[&*][a-z_]+", text)
-        assert anchors == [], f"{path.name} shares outcome maps through anchors: {anchors}"
+        lines = path.read_text(encoding="utf-8").splitlines()
+        shared = [(number, line.strip()) for number, line in enumerate(lines, 1)
+                  if ANCHOR.search(QUOTED.sub("", line.split(" #")[0]))]
+        assert shared == [], f"{path.name} shares pieces through YAML anchors: {shared}"
 
 
 def test_check_reports_a_misspelt_route_set_once_not_as_unrouted_outcomes(tmp_path: Path) -> None:
@@ -93,3 +96,32 @@ def test_check_reports_a_misspelt_route_set_once_not_as_unrouted_outcomes(tmp_pa
     assert {d.code for d in errors} == {"unknown-route-set"}
     assert len(errors) == 2
     assert all("did you mean 'changed'" in d.message for d in errors)
+
+
+SHARED_INPUT = """\
+scenario: demo
+inputs:
+  vin:
+    type: text
+    max_lenght: 200
+    action: {call: x.y.submit}
+dialogs:
+  main:
+    windows:
+      home: {text: home, input: %s}
+"""
+
+
+def test_a_window_names_a_shared_input_and_its_problems_point_at_the_definition() -> None:
+    loaded, diagnostics = expanded(SHARED_INPUT % "vin")
+    assert diagnostics == []
+    _, problems = validate_scenario(loaded)  # type: ignore[arg-type]
+    assert [(d.line, d.col) for d in problems] == [(5, 5)]
+    assert "max_length" in problems[0].message + (problems[0].hint or "")
+
+
+def test_an_unknown_shared_input_is_an_error_with_did_you_mean() -> None:
+    _, diagnostics = expanded(SHARED_INPUT % "vim")
+    errors = [d for d in diagnostics if d.severity == "error"]
+    assert [(d.code, d.line) for d in errors] == [("unknown-shared-input", 10)]
+    assert "did you mean 'vin'" in errors[0].message

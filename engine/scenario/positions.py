@@ -12,7 +12,7 @@ root is ``()``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -103,6 +103,25 @@ class Positions:
             if not current:
                 return Pos(self._file, 1, 1)
             current = current[:-1]
+
+    def grafted(self, copies: Iterable[tuple[YamlPath, YamlPath]]) -> Positions:
+        """These positions plus, for each ``(source, target)``, everything written under
+        ``source`` also found under ``target`` (a shared piece copied to where it is used: its
+        problems point at its definition; ``target`` itself keeps its own position)."""
+        nodes, keys = dict(self._nodes), dict(self._keys)
+        mapping_keys = dict(self._mapping_keys)
+        for source, target in copies:
+            size = len(source)
+            for path, pos in self._nodes.items():
+                if len(path) > size and path[:size] == source:
+                    nodes[(*target, *path[size:])] = pos
+            for path, pos in self._keys.items():
+                if len(path) > size and path[:size] == source:
+                    keys[(*target, *path[size:])] = pos
+            for path, names in self._mapping_keys.items():
+                if path[:size] == source:
+                    mapping_keys[(*target, *path[size:])] = names
+        return Positions(self._file, nodes, keys, mapping_keys)
 
     def keys_at(self, path: YamlPath) -> list[str]:
         """The keys of the mapping at ``path`` in file order (merged keys last); [] if none."""

@@ -1,9 +1,13 @@
-"""Named route sets: ``routes: {added: {ok: ..., out_of_stock: ...}}`` at the top of a scenario,
-named by an action call's ``on: added`` — the outcome map shared without YAML anchors.
+"""Named shared pieces instead of YAML anchors.
 
-Runs between the loader and the schema: each ``on: <name>`` is replaced by a copy of the named
-map, so every later stage sees ordinary outcome maps. A name no set has is an error at the name
-(with "did you mean"); a set no action names is a warning at its key.
+``routes: {added: {ok: ..., out_of_stock: ...}}`` at the top of a scenario is named by an action
+call's ``on: added``; in the same way ``inputs:`` by a window's ``input: <name>``, ``documents:``
+by a handler's ``document: <name>``, ``refusals:`` by a handler's ``refuse: <name>``.
+
+Runs between the loader and the schema: each name is replaced by a copy of the piece, so every
+later stage sees ordinary data, and the copy's positions are those of the definition (a problem
+inside a shared piece points where it is written). A name no piece has is an error at the name
+with "did you mean"; a piece nothing names is a warning at its key.
 """
 
 from __future__ import annotations
@@ -17,66 +21,86 @@ from engine.diagnostics import Diagnostic, Diagnostics, did_you_mean
 from engine.scenario.loader import LoadedYaml
 from engine.scenario.walk import YamlPath
 
-__all__ = ["Expanded", "expand_route_sets"]
+__all__ = ["SHARED", "Expanded", "expand_route_sets"]
+
+# the key that names a piece -> the top-level mapping of pieces, and what a piece is called
+SHARED: dict[str, tuple[str, str]] = {
+    "on": ("routes", "route set"),
+    "input": ("inputs", "shared input"),
+    "document": ("documents", "document filter"),
+    "refuse": ("refusals", "refusal set"),
+}
+_SECTIONS = frozenset(section for section, _ in SHARED.values())
 
 
 @dataclasses.dataclass(frozen=True)
 class Expanded:
-    """The loaded file with route sets expanded, and the places (``(line, col)``) of calls that
-    named no set: their "outcome not routed" errors follow from the unknown name."""
+    """The loaded file with shared pieces expanded, and the places (``(line, col)``) of action
+    calls that named no route set: their "outcome not routed" errors follow from the name."""
 
     loaded: LoadedYaml
     diagnostics: list[Diagnostic]
     unresolved: frozenset[tuple[int, int]] = frozenset()
 
 
-def _calls(value: Any, path: YamlPath) -> Iterator[tuple[dict[str, Any], YamlPath]]:
-    """Every mapping with a ``call`` key (an action call), depth first."""
+def _uses(value: Any, path: YamlPath) -> Iterator[tuple[dict[str, Any], str, YamlPath]]:
+    """``(mapping, key, path of the mapping)`` for every key naming a shared piece."""
     if isinstance(value, dict):
-        if "call" in value:
-            yield value, path
+        for key in SHARED:
+            if isinstance(value.get(key), str) and (key != "on" or "call" in value):
+                yield value, key, path
         for key, item in value.items():
-            yield from _calls(item, (*path, key))
+            yield from _uses(item, (*path, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _calls(item, (*path, index))
+            yield from _uses(item, (*path, index))
 
 
 def expand_route_sets(loaded: LoadedYaml) -> Expanded:
-    """``loaded`` with every ``on: <route set>`` replaced by the set's outcome map."""
+    """``loaded`` with every named route set (and shared input, document filter, refusal set)
+    replaced by its definition."""
     data = loaded.data
     if not isinstance(data, dict):
         return Expanded(loaded, [])
-    sets = data.get("routes")
-    named: dict[str, Any] = sets if isinstance(sets, dict) else {}
     out = Diagnostics()
-    used: set[str] = set()
+    used: set[tuple[str, str]] = set()
     unresolved: set[tuple[int, int]] = set()
+    copies: list[tuple[YamlPath, YamlPath]] = []
     data = copy.deepcopy(data)
-    for key, part in data.items():
-        if key == "routes":
+    pieces: dict[str, dict[str, Any]] = {}
+    for section in _SECTIONS:
+        found = data.get(section)
+        pieces[section] = found if isinstance(found, dict) else {}
+    for top, part in data.items():
+        if top in _SECTIONS:
             continue
-        for call, path in _calls(part, (key,)):
-            name = call.get("on")
-            if not isinstance(name, str):
-                continue
+        for mapping, key, path in _uses(part, (top,)):
+            section, what = SHARED[key]
+            named: dict[str, Any] = pieces[section]
+            name = mapping[key]
             if name in named:
-                used.add(name)
-                call["on"] = copy.deepcopy(named[name])
+                used.add((section, name))
+                mapping[key] = copy.deepcopy(named[name])
+                copies.append(((section, name), (*path, key)))
                 continue
-            pos = loaded.positions.node((*path, "on")) or loaded.positions.lookup((*path, "on"))
-            out.error(pos.file, pos.line, pos.col, "unknown-route-set",
-                      f"no route set '{name}'{did_you_mean(name, named)}",
-                      f"route sets are named under 'routes:' at the top of the scenario: "
+            pos = loaded.positions.node((*path, key)) or loaded.positions.lookup((*path, key))
+            out.error(pos.file, pos.line, pos.col, f"unknown-{what.replace(' ', '-')}",
+                      f"no {what} '{name}'{did_you_mean(name, named)}",
+                      f"{what}s are named under '{section}:' at the top of the scenario: "
                       f"{', '.join(sorted(named)) or 'none yet'}")
-            call["on"] = {}
+            if key != "on":
+                continue
+            mapping[key] = {}
             for spot in (loaded.positions.node(path), loaded.positions.key(path), pos):
                 if spot is not None:
                     unresolved.add((spot.line, spot.col))
-    for name in named:
-        if name not in used:
-            pos = loaded.positions.lookup(("routes", name))
-            out.warning(pos.file, pos.line, pos.col, "unused-route-set",
-                        f"route set '{name}' is not used by any action",
-                        f"name it in an action with 'on: {name}', or remove it")
-    return Expanded(dataclasses.replace(loaded, data=data), out.sorted(), frozenset(unresolved))
+    for section, what in SHARED.values():
+        for name in pieces[section]:
+            if (section, name) not in used:
+                pos = loaded.positions.lookup((section, name))
+                out.warning(pos.file, pos.line, pos.col, f"unused-{what.replace(' ', '-')}",
+                            f"{what} '{name}' is not used anywhere",
+                            f"name it where it is needed, or remove it from '{section}:'")
+    expanded = dataclasses.replace(loaded, data=data,
+                                   positions=loaded.positions.grafted(copies))
+    return Expanded(expanded, out.sorted(), frozenset(unresolved))

@@ -27,6 +27,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from engine.scenario.units import Duration, Size
+
 __all__ = [
     "ActionCall",
     "ButtonWidget",
@@ -284,7 +286,7 @@ class DocumentInput(InputBase):
     type: Literal["document"]
     mime_types: list[str] = Field(default_factory=list)
     extensions: list[str] = Field(default_factory=list)
-    max_size: int = Field(default=20 * 1024 * 1024, ge=1, le=50 * 1024 * 1024)
+    max_size: Size = Field(default=20 * 1024 * 1024, ge=1, le=50 * 1024 * 1024)
 
 
 InputSpec = Annotated[
@@ -364,7 +366,7 @@ class MessageSpec(Model):
 class DocumentFilter(Model):
     mime_types: list[str] = Field(default_factory=list)
     extensions: list[str] = Field(default_factory=list)
-    max_size: int = Field(default=20 * 1024 * 1024, ge=1, le=50 * 1024 * 1024)
+    max_size: Size = Field(default=20 * 1024 * 1024, ge=1, le=50 * 1024 * 1024)
 
 
 REFUSAL_REASONS = ("bad_arguments", "bad_value", "no_document", "wrong_type", "too_large")
@@ -416,7 +418,7 @@ class JobSpec(Model):
     action talks to chats through the notifier). With several bot processes sharing Redis, each
     period runs in one process only."""
 
-    every: int = Field(ge=10, le=7 * 24 * 3600)
+    every: Duration = Field(ge=10, le=7 * 24 * 3600)
     action: ActionCall
 
 
@@ -432,7 +434,12 @@ class Scenario(Model):
     settings: dict[str, SettingSpec] = Field(default_factory=dict)
     menu: str | None = None
     routes: dict[str, dict[str, Route]] = Field(default_factory=dict)
-    """Named route sets: outcome maps an action call names with ``on: <name>``."""
+    """Named route sets: outcome maps an action call names with ``on: <name>``; ``inputs``,
+    ``documents`` and ``refusals`` are named the same way by ``input:``, ``document:`` and
+    ``refuse:`` (checked where they are used: :mod:`engine.scenario.route_sets`)."""
+    inputs: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    documents: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    refusals: dict[str, dict[str, str]] = Field(default_factory=dict)
     dialogs: dict[str, DialogSpec]
     handlers: list[HandlerSpec] = Field(default_factory=list)
     messages: dict[str, MessageSpec] = Field(default_factory=dict)
