@@ -43,6 +43,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     diagnostics: list[Diagnostic] = []
     files = _scenario_files(args.paths)
+    if args.i18n:
+        return _check_i18n(files, strict=args.strict)
     for file in files:
         if not file.exists():
             diagnostics.append(Diagnostic(str(file), 1, 1, "file-read", "no such file"))
@@ -65,6 +67,30 @@ def cmd_check(args: argparse.Namespace) -> int:
                   f"{len(diagnostics) - len(errors)} warning(s)"
         print(summary, file=sys.stderr)
     return 1 if errors else 0
+
+
+def _check_i18n(files: list[Path], *, strict: bool) -> int:
+    """``check --i18n``: the translations report; exit 1 if a scenario does not load, or with
+    ``--strict`` when anything is reported."""
+    from engine.scenario.pipeline import load_bundle
+    from engine.serve.config import is_deploy_file
+    from engine.templates.i18n import Finding, render_report, translation_report
+
+    findings: list[Finding] = []
+    broken = 0
+    checked = 0
+    for file in files:
+        if file.exists() and is_deploy_file(file):
+            continue
+        bundle, diagnostics = load_bundle(file) if file.exists() else (None, [])
+        if bundle is None:
+            broken += 1
+            print(render_text(diagnostics) or f"{file}: no such file", file=sys.stderr)
+            continue
+        checked += 1
+        findings.extend(translation_report(bundle.scenario.scenario, bundle.store))
+    print(render_report(findings, checked))
+    return 1 if broken or (strict and findings) else 0
 
 
 def _load_or_exit(path: str) -> object:
@@ -138,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="*", help="scenario files or folders (default: scenarios/)")
     check.add_argument("--format", choices=["text", "json"], default="text")
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    check.add_argument("--i18n", action="store_true",
+                       help="report missing, extra and differing translations per locale "
+                            "(with --strict: exit 1 when anything is reported)")
     check.set_defaults(func=cmd_check)
     run = sub.add_parser("run", help="run one bot with long polling (needs BOT_TOKEN)")
     run.add_argument("scenario")

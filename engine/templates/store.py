@@ -203,6 +203,21 @@ class TemplateStore:
                 report[locale] = sorted(missing)
         return report
 
+    def own_names(self, locale: str) -> tuple[set[str], set[str]]:
+        """The template names and label keys ``locale`` has files for (not what it falls back
+        to)."""
+        present = self._present[locale]
+        return set(present.templates), set(present.labels)
+
+    def own_variables(self, locale: str, name: str, *, label: bool = False) -> set[str] | None:
+        """What ``locale``'s own copy of template (or label) ``name`` reads, includes followed;
+        None when that locale has no compiled copy of its own."""
+        unit = (self._labels if label else self._messages).get(locale, {}).get(name)
+        if unit is None:
+            return None
+        found = set(unit.variables) if label else self._unit_variables(unit, set())
+        return found - set(self._env.globals)
+
     def variables_of_template(self, name: str) -> set[str]:
         """Top-level names a message template reads from its data, over all locales, including
         what its static ``{% include %}``/``{% extends %}`` targets read (minus names the
