@@ -191,6 +191,7 @@ class Playground:
     transport: Transport
     clock: Callable[[], datetime] = utc_now
     world: EmulatorWorld | None = None
+    sandbox: Sandbox | None = None  # with ``sandbox=True``: the packages' checks
     _polling: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
@@ -219,12 +220,13 @@ class Playground:
                 bot = make_bot(TOKEN, session=EmulatorSession(emu))
             world = EmulatorWorld(emu, account)
             env: Mapping[str, str] = dict(environ or {})
+            box: Sandbox | None = None
             if sandbox:  # closed by ``stack`` once the bot has stopped
-                env = await start_sandboxes(bundle.scenario.actions, Sandbox(
-                    bundle.scenario.scenario, env, stack, world))
+                box = Sandbox(bundle.scenario.scenario, env, stack, world)
+                env = await start_sandboxes(bundle.scenario.actions, box)
             app = await build_app(bundle, bot, storage, environ=env, services=services,
                                   clock=clock)
-            play = cls(emu, app, account, transport, clock, world)
+            play = cls(emu, app, account, transport, clock, world, box)
             if transport == "memory":
                 await app.dispatcher.emit_startup(bot=bot)
             else:

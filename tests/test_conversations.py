@@ -94,3 +94,10 @@ async def test_a_recorded_conversation_becomes_a_file_that_passes(tmp_path: Path
 def test_recording_refuses_an_unknown_action() -> None:
     with pytest.raises(ValueError, match="unknown action 'dance'"):
         to_yaml("vin_report", [{"action": "dance"}])
+
+
+async def test_a_package_expectation_is_named_with_did_you_mean_when_misspelt() -> None:
+    outcome = await run_file(FIXTURES / "unknown_check.yaml")
+    assert not outcome.passed
+    assert ("expected: an expectation this bot offers, not 'order_creatd' "
+            "(did you mean 'order_created'?)") in outcome.report

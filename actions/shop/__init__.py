@@ -44,9 +44,11 @@ async def setup_sandbox(sandbox: Sandbox) -> None:
         RegosEmulatorServer,
         demo_shop,
     )
+    from actions.shop.sandbox_checks import offer_checks
 
-    server = await sandbox.stack.enter_async_context(
-        RegosEmulatorServer(RegosEmulator(demo_shop())))
+    emulator = RegosEmulator(demo_shop())
+    server = await sandbox.stack.enter_async_context(RegosEmulatorServer(emulator))
+    offer_checks(sandbox, emulator)
     sandbox.set_environ(REGOS_API_URL=server.base_url, REGOS_INTEGRATION_KEY=DEMO_INTEGRATION_KEY,
                         REGOS_CONNECTED_INTEGRATION_ID=DEMO_CONNECTED_INTEGRATION_ID)
     sandbox.log.warning("no REGOS_INTEGRATION_KEY: using the REGOS emulator's demo shop at %s",

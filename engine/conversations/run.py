@@ -10,8 +10,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from engine.conversations.spec import Conversation, Step, load_conversation
-from engine.diagnostics import render_text
+from engine.conversations.spec import EXPECTATIONS, Conversation, Step, load_conversation
+from engine.diagnostics import did_you_mean, render_text
 from engine.playground.botapi import EmulatorError
 from engine.testing import Actor, Playground
 
@@ -48,6 +48,7 @@ async def run_conversation(conv: Conversation) -> Outcome:
                 actor = _switch(play, actor, step)
                 await _act(play, actor, step, Path(conv.file).parent)
                 _check(play, actor, step)
+                await _domain_checks(play, actor, step)
             except (StepFailed, EmulatorError) as exc:
                 expected = exc.expected if isinstance(exc, StepFailed) else \
                     f"the step can be done, but: {exc}"
@@ -156,6 +157,20 @@ def _check(play: Playground, actor: Actor, step: Step) -> None:
         call = refused[-1]
         raise StepFailed(f"no refused Bot API call, but {call.method} was refused: "
                          f"{call.error_description}")
+
+
+async def _domain_checks(play: Playground, actor: Actor, step: Step) -> None:
+    offered = play.sandbox.checks if play.sandbox is not None else {}
+    for name, value in step.expect.items():
+        if name in EXPECTATIONS:
+            continue
+        check = offered.get(name)
+        if check is None:
+            known = [*EXPECTATIONS, *offered]
+            raise StepFailed(f"an expectation this bot offers, not {name!r}"
+                             f"{did_you_mean(name, known)} (known: {', '.join(sorted(known))})")
+        if (found := await check(value, actor.id)) is not None:
+            raise StepFailed(f"{name}: {value!r}, but {found}")
 
 
 def _many(value: object) -> list[str]:

@@ -21,13 +21,13 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from engine.masking import SECRETS
 
-__all__ = ["SANDBOX_HOOK", "Sandbox", "SandboxWorld", "start_sandboxes"]
+__all__ = ["SANDBOX_HOOK", "Check", "Sandbox", "SandboxWorld", "start_sandboxes"]
 
 SANDBOX_HOOK = "setup_sandbox"
 log = logging.getLogger("engine.sandbox")
@@ -49,14 +49,25 @@ class SandboxWorld(Protocol):
         ...
 
 
+Check = Callable[[Any, int], Awaitable[str | None]]
+"""A domain expectation of conversation tests: ``(value written in the test, the acting user's
+id)`` -> None when it holds, else what was found instead."""
+
+
 @dataclass
 class Sandbox:
-    """What a package's ``setup_sandbox`` hook receives; ``stack`` closes after the bot."""
+    """What a package's ``setup_sandbox`` hook receives; ``stack`` closes after the bot.
+    ``checks``: the expectations the package offers conversation tests (``expect: {name: …}``),
+    e.g. the shop's ``regos_call``; see :meth:`add_check`."""
 
     scenario: str
     environ: Mapping[str, str]
     stack: contextlib.AsyncExitStack
     world: SandboxWorld
+    checks: dict[str, Check] = field(default_factory=dict)
+
+    def add_check(self, name: str, check: Check) -> None:
+        self.checks[name] = check
 
     @property
     def log(self) -> logging.Logger:
