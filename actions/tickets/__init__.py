@@ -39,6 +39,9 @@ async def setup_sandbox(sandbox: Sandbox) -> None:
     if not sandbox.environ.get("DATABASE_URL"):
         folder = sandbox.stack.enter_context(tempfile.TemporaryDirectory(prefix="vin-desk-"))
         sandbox.set_environ(DATABASE_URL=f"sqlite+aiosqlite:///{Path(folder) / 'vin_report.db'}")
+    from actions.tickets.sandbox_checks import offer_checks
+
+    offer_checks(sandbox, sandbox.environ["DATABASE_URL"])
     if sandbox.environ.get("MANAGER_CHAT_ID"):
         return
     world = sandbox.world
