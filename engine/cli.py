@@ -149,7 +149,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from engine.conversations.run import run_paths
+    from engine.playground.conversations.run import run_paths
 
     return asyncio.run(run_paths(args.paths))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from engine.cli import main
-from engine.conversations import load_conversation, run_file, to_yaml
+from engine.playground.conversations import load_conversation, run_file, to_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path("tests/fixtures/conversations")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.conversations import run_file
+from engine.playground.conversations import run_file
 
 
 class ConversationFailed(Exception):

@@ -6,8 +6,8 @@ and the pytest plugin in ``tests/conversations/conftest.py``), :mod:`.record` wr
 list of actions (the playground's) back as such a file.
 """
 
-from engine.conversations.record import to_yaml
-from engine.conversations.run import Outcome, run_file
-from engine.conversations.spec import Conversation, Step, load_conversation
+from engine.playground.conversations.record import to_yaml
+from engine.playground.conversations.run import Outcome, run_file
+from engine.playground.conversations.spec import Conversation, Step, load_conversation
 
 __all__ = ["Conversation", "Outcome", "Step", "load_conversation", "run_file", "to_yaml"]

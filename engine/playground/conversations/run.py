@@ -10,9 +10,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from engine.conversations.spec import EXPECTATIONS, Conversation, Step, load_conversation
 from engine.diagnostics import did_you_mean, render_text
 from engine.playground.botapi import EmulatorError
+from engine.playground.conversations.spec import (
+    EXPECTATIONS,
+    Conversation,
+    Step,
+    load_conversation,
+)
 from engine.testing import Actor, Playground
 
 __all__ = ["Outcome", "StepFailed", "run_file"]

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from engine.conversations.spec import ACTIONS
+from engine.playground.conversations.spec import ACTIONS
 
 __all__ = ["to_yaml"]
 
