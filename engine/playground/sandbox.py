@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from engine.masking import SECRETS
 
-__all__ = ["SANDBOX_HOOK", "Check", "Sandbox", "SandboxWorld", "start_sandboxes"]
+__all__ = ["SANDBOX_HOOK", "Check", "Panel", "Sandbox", "SandboxWorld", "start_sandboxes"]
 
 SANDBOX_HOOK = "setup_sandbox"
 log = logging.getLogger("engine.sandbox")
@@ -54,20 +54,38 @@ Check = Callable[[Any, int], Awaitable[str | None]]
 id)`` -> None when it holds, else what was found instead."""
 
 
+@dataclass(frozen=True)
+class Panel:
+    """A table the playground page shows beside the chat (e.g. the demo shop's orders):
+    ``rows()`` reads it afresh each time, newest row last; ``columns`` orders the columns."""
+
+    title: str
+    rows: Callable[[], Awaitable[list[dict[str, Any]]]]
+    columns: tuple[str, ...] = ()
+
+
 @dataclass
 class Sandbox:
     """What a package's ``setup_sandbox`` hook receives; ``stack`` closes after the bot.
     ``checks``: the expectations the package offers conversation tests (``expect: {name: …}``),
-    e.g. the shop's ``regos_call``; see :meth:`add_check`."""
+    e.g. the shop's ``regos_call``; see :meth:`add_check`. ``panels``: the tables it offers the
+    playground page (:meth:`add_panel`)."""
 
     scenario: str
     environ: Mapping[str, str]
     stack: contextlib.AsyncExitStack
     world: SandboxWorld
     checks: dict[str, Check] = field(default_factory=dict)
+    panels: dict[str, Panel] = field(default_factory=dict)
 
     def add_check(self, name: str, check: Check) -> None:
         self.checks[name] = check
+
+    def add_panel(self, name: str, title: str,
+                  rows: Callable[[], Awaitable[list[dict[str, Any]]]],
+                  columns: Sequence[str] = ()) -> None:
+        """Offer the playground page a table (``name`` is its id, ``title`` its heading)."""
+        self.panels[name] = Panel(title, rows, tuple(columns))
 
     @property
     def log(self) -> logging.Logger:
