@@ -1,4 +1,4 @@
-"""``python -m engine check|run|serve|shell|graph|test`` — the command-line interface of design.md.
+"""``python -m engine check|run|serve|shell|playground|graph|test`` — the command-line interface of design.md.
 
 A command that fails ends with one line on stderr (:func:`failure`): what failed and, from the
 error's ``hint``, what to do; the exit code is 2 for configuration errors and 1 otherwise. Secrets
@@ -148,6 +148,13 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_playground(args: argparse.Namespace) -> int:
+    from engine.playground.web.server import run_playground
+
+    files = _scenario_files(args.scenarios)
+    return asyncio.run(run_playground(files, os.environ, host=args.host, port=args.port))
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     from engine.playground.conversations.run import run_paths
 
@@ -189,6 +196,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="write here: .svg, .png and .pdf are drawn by Graphviz's 'dot', "
                             "anything else (.dot, .gv) gets DOT text (default: DOT on stdout)")
     graph.set_defaults(func=cmd_graph)
+    play = sub.add_parser("playground", help="every bot in a web page, edited live (no token, "
+                                             "no network)")
+    play.add_argument("scenarios", nargs="*", metavar="SCENARIO",
+                      help="scenario files or folders (default: every scenario in scenarios/)")
+    play.add_argument("--host", default="127.0.0.1",
+                      help="address to listen on (default 127.0.0.1: this computer only)")
+    play.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
+    play.set_defaults(func=cmd_playground)
     test = sub.add_parser("test", help="play the conversation tests (YAML) against the bots")
     test.add_argument("paths", nargs="*",
                       help="conversation files or folders (default: tests/conversations/)")

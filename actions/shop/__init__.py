@@ -45,10 +45,12 @@ async def setup_sandbox(sandbox: Sandbox) -> None:
         demo_shop,
     )
     from actions.shop.sandbox_checks import offer_checks
+    from actions.shop.sandbox_panels import offer_panels
 
     emulator = RegosEmulator(demo_shop())
     server = await sandbox.stack.enter_async_context(RegosEmulatorServer(emulator))
     offer_checks(sandbox, emulator)
+    offer_panels(sandbox, emulator)
     sandbox.set_environ(REGOS_API_URL=server.base_url, REGOS_INTEGRATION_KEY=DEMO_INTEGRATION_KEY,
                         REGOS_CONNECTED_INTEGRATION_ID=DEMO_CONNECTED_INTEGRATION_ID)
     sandbox.log.warning("no REGOS_INTEGRATION_KEY: using the REGOS emulator's demo shop at %s",

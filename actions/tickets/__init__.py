@@ -40,8 +40,10 @@ async def setup_sandbox(sandbox: Sandbox) -> None:
         folder = sandbox.stack.enter_context(tempfile.TemporaryDirectory(prefix="vin-desk-"))
         sandbox.set_environ(DATABASE_URL=f"sqlite+aiosqlite:///{Path(folder) / 'vin_report.db'}")
     from actions.tickets.sandbox_checks import offer_checks
+    from actions.tickets.sandbox_panels import offer_panels
 
     offer_checks(sandbox, sandbox.environ["DATABASE_URL"])
+    offer_panels(sandbox, sandbox.environ["DATABASE_URL"])
     if sandbox.environ.get("MANAGER_CHAT_ID"):
         return
     world = sandbox.world
