@@ -47,7 +47,7 @@ def test_engine_modules_stay_small() -> None:
 # and the tests only: besides them, the one module that may import them is the command line,
 # lazily, inside the ``shell`` command.
 EMULATOR_MODULES = ("engine.playground", "engine.testing")
-LAZY_EMULATOR_IMPORTS = {("cli.py", "cmd_shell"), ("cli.py", "cmd_test")}
+LAZY_EMULATOR_IMPORTS = {("cli.py", "cmd_shell"), ("cli.py", "cmd_test"), ("cli.py", "cmd_playground")}
 
 
 def emulator_imports(path: Path) -> set[tuple[str | None, str]]:
