@@ -1,12 +1,13 @@
 # Two commands do everything on a fresh clone (see README):
-#   make demo   - set up and chat with the orders bot in the terminal (no token, no REGOS, no network;
-#                 SCENARIO=scenarios/vin_report.yaml for the VIN desk)
+#   make demo   - set up and open the web playground: every bot in a browser page at http://127.0.0.1:8080,
+#                 edited live (no token, no REGOS, no network; PORT=8081 for another port)
 #   make test   - set up and run the whole test suite (what CI runs)
 # Every tool runs as `$(BIN)/python -m TOOL`: a script's shebang may name another checkout's interpreter.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SCENARIO ?= scenarios/orders.yaml
+PORT ?= 8080
 
 .PHONY: setup system demo shell test lint check graph clean
 
@@ -18,7 +19,11 @@ setup:
 system:
 	@bash tools/install-system-deps.sh
 
-demo shell: setup
+demo: setup
+	$(BIN)/python -m engine playground --port $(PORT)
+
+# The terminal chat with one bot (SCENARIO=scenarios/vin_report.yaml for the VIN desk).
+shell: setup
 	$(BIN)/python -m engine shell $(SCENARIO)
 
 check: setup
