@@ -1,0 +1,103 @@
+"""In process, no network for Telegram: updates/s of one bot on the browse flow.
+
+    .venv/bin/python -m bench.inprocess --bot engine|handwritten [--customers N]
+
+Updates go straight to the dispatcher (``feed_update``), the Bot API is the emulator as an
+aiogram session, REGOS is the emulator over loopback (rate limits lifted, the same for both
+bots). Customers go one after another; a few warm-up customers are not counted. Prints one
+JSON line: updates, seconds, updates/s, CPU seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.types import Update
+
+from actions.regos.emulator import (
+    DEMO_CONNECTED_INTEGRATION_ID,
+    DEMO_INTEGRATION_KEY,
+    RegosEmulator,
+    RegosEmulatorServer,
+    demo_shop,
+)
+from bench.flow import UPDATES_PER_CUSTOMER, BenchEmulator, Customer, Feed
+from bench.handwritten_bot import Regos, build_dispatcher
+from engine.playground.botapi import EmulatorSession
+from engine.testing import TOKEN, Playground
+
+ORDERS = Path(__file__).resolve().parent.parent / "scenarios" / "orders.yaml"
+HAND_TOKEN = "654321:HAND-WRITTEN"
+WARMUP = 5
+
+
+def regos_environ(base_url: str) -> dict[str, str]:
+    return {"REGOS_API_URL": base_url, "REGOS_INTEGRATION_KEY": DEMO_INTEGRATION_KEY,
+            "REGOS_CONNECTED_INTEGRATION_ID": DEMO_CONNECTED_INTEGRATION_ID,
+            "REGOS_RATE": "100000", "REGOS_BURST": "100000"}
+
+
+def feeder(dp: Any, bot: Bot) -> Feed:
+    async def feed(update: dict[str, Any]) -> None:
+        await dp.feed_update(bot, Update.model_validate(update, context={"bot": bot}))
+    return feed
+
+
+@contextlib.asynccontextmanager
+async def engine_bot(emu: BenchEmulator, regos_url: str) -> AsyncIterator[tuple[str, Feed]]:
+    async with Playground.open(ORDERS, environ=regos_environ(regos_url), emulator=emu) as play:
+        yield TOKEN, feeder(play.app.dispatcher, play.app.bot)
+
+
+@contextlib.asynccontextmanager
+async def handwritten_bot(emu: BenchEmulator, regos_url: str) -> AsyncIterator[tuple[str, Feed]]:
+    emu.add_bot(HAND_TOKEN, username="hand_shop_bot", first_name="Shop")
+    bot = Bot(HAND_TOKEN, session=EmulatorSession(emu),
+              default=DefaultBotProperties(parse_mode="HTML"))
+    regos = Regos(regos_url, DEMO_INTEGRATION_KEY)
+    dp = build_dispatcher(MemoryStorage(), SimpleEventIsolation(), regos)
+    try:
+        yield HAND_TOKEN, feeder(dp, bot)
+    finally:
+        await regos.http.aclose()
+
+
+async def measure(which: str, customers: int) -> dict[str, float]:
+    regos = RegosEmulator(demo_shop(), rate_limit=False)
+    async with RegosEmulatorServer(regos) as server:
+        emu = BenchEmulator()
+        opener = engine_bot if which == "engine" else handwritten_bot
+        async with opener(emu, server.base_url) as (token, feed):
+            for n in range(WARMUP):
+                await Customer.new(emu, token, f"Warm{n}", feed).browse()
+            cpu, start = time.process_time(), time.perf_counter()
+            for n in range(customers):
+                await Customer.new(emu, token, f"User{n}", feed).browse()
+            elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    updates = customers * UPDATES_PER_CUSTOMER
+    return {"updates": updates, "seconds": elapsed, "updates_per_s": updates / elapsed,
+            "cpu_ms_per_update": cpu / updates * 1000}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bot", choices=("engine", "handwritten"), required=True)
+    parser.add_argument("--customers", type=int, default=40)
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    print(json.dumps(asyncio.run(measure(args.bot, args.customers))))
+
+
+if __name__ == "__main__":
+    main()
