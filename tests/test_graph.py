@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.kinds import builtin_kinds
 from engine.scenario.graph import CLOSED, Edge, flow_edges, to_dot
 from engine.scenario.pipeline import load_bundle
 from engine.scenario.schema import Scenario
@@ -36,7 +37,7 @@ def graph(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
 
 
 def scenario(dialogs: dict[str, object], handlers: list[object] | None = None) -> Scenario:
-    return Scenario.model_validate({
+    return builtin_kinds().scenario_model.model_validate({
         "scenario": "g", "menu": "main", "dialogs": dialogs,
         "handlers": handlers if handlers is not None else [{"command": "start", "go": "menu"}],
     })

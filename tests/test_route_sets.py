@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from engine.diagnostics import Diagnostic
+from engine.kinds import builtin_kinds
 from engine.scenario.loader import load_yaml
 from engine.scenario.pipeline import load_bundle
 from engine.scenario.route_sets import expand_route_sets
@@ -48,7 +49,7 @@ def expanded(text: str) -> tuple[object, list[Diagnostic]]:
 def test_an_action_naming_a_route_set_gets_its_outcome_map() -> None:
     loaded, diagnostics = expanded(BASE % "added")
     assert diagnostics == []
-    scenario, problems = validate_scenario(loaded)  # type: ignore[arg-type]
+    scenario, problems = validate_scenario(loaded, builtin_kinds())  # type: ignore[arg-type]
     assert scenario is not None, problems
     button = scenario.dialogs["main"].windows["home"].keyboard[0]
     assert button.action is not None  # type: ignore[union-attr]
@@ -115,7 +116,7 @@ dialogs:
 def test_a_window_names_a_shared_input_and_its_problems_point_at_the_definition() -> None:
     loaded, diagnostics = expanded(SHARED_INPUT % "vin")
     assert diagnostics == []
-    _, problems = validate_scenario(loaded)  # type: ignore[arg-type]
+    _, problems = validate_scenario(loaded, builtin_kinds())  # type: ignore[arg-type]
     assert [(d.line, d.col) for d in problems] == [(5, 5)]
     assert "max_length" in problems[0].message + (problems[0].hint or "")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from engine.kinds import builtin_kinds
 from engine.scenario.loader import load_yaml
 from engine.scenario.schema import Scenario
 from engine.scenario.units import parse_duration, parse_size
@@ -30,7 +31,7 @@ jobs:
 def validated(size: str, every: str) -> tuple[Scenario | None, list[str]]:
     loaded, problems = load_yaml(SCENARIO % (size, every), FILE)
     assert loaded is not None, problems
-    scenario, diagnostics = validate_scenario(loaded)
+    scenario, diagnostics = validate_scenario(loaded, builtin_kinds())
     return scenario, [d.format() for d in diagnostics]
 
 

@@ -7,21 +7,11 @@ Pure construction: no files, no environment, no network. States are named
 from __future__ import annotations
 
 import hashlib
-import re
 from typing import Any
 
 from aiogram.fsm.state import State, StatesGroup
 from aiogram_dialog import Dialog, DialogManager, Window
-from aiogram_dialog.widgets.kbd import (
-    Column,
-    Counter,
-    Group,
-    Keyboard,
-    RequestContact,
-    RequestLocation,
-    Row,
-    Url,
-)
+from aiogram_dialog.widgets.kbd import Keyboard
 from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
 from pydantic import TypeAdapter
 from pydantic.errors import PydanticSchemaGenerationError, PydanticUndefinedAnnotation
@@ -31,23 +21,15 @@ from engine.compile.executors import flow_of
 from engine.compile.positions import call_positions
 from engine.compile.values import CompiledCall, CompiledRoute, StateMap
 from engine.scenario import schema as s
-from engine.scenario.expressions import compile_condition, compile_value
+from engine.scenario.expressions import Evaluator, compile_condition, compile_value
 from engine.scenario.positions import Positions
 from engine.scenario.targets import AGAIN, Target, menu_target, resolve_target, start_window
 from engine.scenario.walk import widgets_of
 from engine.templates import TemplateStore
 from engine.widgets.inputs import InputRule, build_input, wrong_kind_input
-from engine.widgets.keyboard import ActionButton, ItemList, Pager
-from engine.widgets.text import (
-    CounterLabel,
-    ItemLabel,
-    LabelText,
-    TemplateMedia,
-    TemplateText,
-    predicate,
-)
+from engine.widgets.text import LabelText, TemplateMedia, TemplateText, predicate
 
-__all__ = ["DialogCompiler", "EngineCounter", "state_group_name"]
+__all__ = ["DialogCompiler", "state_group_name"]
 
 
 def state_group_name(scenario_id: str, dialog_id: str) -> str:
@@ -59,17 +41,6 @@ def _states_group(scenario_id: str, dialog_id: str, windows: list[str]) -> type[
     namespace: dict[str, Any] = {w: State() for w in windows}
     namespace["__qualname__"] = name
     return type(name, (StatesGroup,), namespace)
-
-
-class EngineCounter(Counter):
-    """aiogram-dialog's Counter storing its value as ``counter:<id>`` in the widget data."""
-
-    def get_widget_data(self, manager: DialogManager, default: Any) -> Any:
-        return manager.current_context().widget_data.get(f"counter:{self.widget_id}", default)
-
-    def set_widget_data(self, manager: DialogManager, value: Any) -> Any:
-        manager.current_context().widget_data[f"counter:{self.widget_id}"] = value
-        return value
 
 
 class DialogCompiler:
@@ -92,27 +63,19 @@ class DialogCompiler:
         }
         menu = menu_target(scenario) or Target("window", next(iter(scenario.dialogs)), None)
         menu_state = states[(menu.dialog or "", menu.window or start_window(scenario, menu.dialog or ""))]
-        counters = {
-            state_group_name(scenario.scenario, did): {
-                w.id: w.default
-                for window in scenario.dialogs[did].windows.values()
-                for w in _flat(window.keyboard) if isinstance(w, s.CounterWidget) and w.id
-            }
-            for did in scenario.dialogs
-        }
-        pagers = {
+        scoped = {
             state_group_name(scenario.scenario, did): tuple(
-                w.id for window in scenario.dialogs[did].windows.values()
-                for w in _flat(window.keyboard) if isinstance(w, s.PagerWidget) and w.id
+                data for window in scenario.dialogs[did].windows.values()
+                for w in _flat(window.keyboard) for data in w.widget_data() if data.scope
             )
             for did in scenario.dialogs
         }
         fresh = {
-            (did, wid): tuple(_widget_keys(window.keyboard))
+            (did, wid): tuple(data.key for w in _flat(window.keyboard) for data in w.widget_data())
             for did, d in scenario.dialogs.items() for wid, window in d.windows.items()
         }
         self.calls: dict[str, CompiledCall] = {}
-        self.states = StateMap(states, menu_state, counters, pagers, fresh, self.calls)
+        self.states = StateMap(states, menu_state, scoped, fresh, self.calls)
         self.groups = groups
 
     # ------------------------------------------------------------------ pieces
@@ -153,57 +116,15 @@ class DialogCompiler:
     def when(self, source: str | None) -> Any:
         return predicate(compile_condition(self.store, source) if source else None)
 
-    def pager(self, widget_id: str, pages: str | None, when: str | None) -> Pager:
-        return Pager(
-            widget_id, compile_condition(self.store, pages) if pages else None,
-            LabelText("pager.prev"), LabelText("pager.page"), LabelText("pager.next"),
-            when=self.when(when),
-        )
+    def expression(self, source: str) -> Evaluator:
+        return compile_condition(self.store, source)
 
-    def widget(self, widget: s.Widget, dialog: str) -> Keyboard:
-        when = self.when(widget.when)
-        if isinstance(widget, s.ButtonWidget):
-            route = None
-            if widget.go is not None:
-                route = self.route(s.Route(go=widget.go, notice=widget.notice), dialog)
-            call = self.call(widget.action, dialog) if widget.action else None
-            assert widget.id is not None
-            return ActionButton(widget.id, LabelText(widget.label), dialog, call=call,
-                                route=route, when=when)
-        if isinstance(widget, s.UrlWidget):
-            url = compile_value(self.store, widget.url)
-            return Url(LabelText(widget.label), _UrlText(url), when=when)
-        if isinstance(widget, s.ContactButton):
-            return RequestContact(LabelText(widget.label), when=when)
-        if isinstance(widget, s.LocationButton):
-            return RequestLocation(LabelText(widget.label), when=when)
-        if isinstance(widget, s.SelectWidget):
-            assert widget.id is not None
-            route = self.route(s.Route(go=widget.go), dialog) if widget.go else None
-            call = self.call(widget.action, dialog) if widget.action else None
-            pager = self.pager(f"{widget.id}_p", None, None) if widget.page_size else None
-            return ItemList(
-                widget.id, compile_condition(self.store, widget.items), widget.item_id,
-                ItemLabel(widget.label), dialog, width=widget.width, page_size=widget.page_size,
-                save_as=widget.save_as, call=call, route=route, pager=pager, when=when,
-            )
-        if isinstance(widget, s.PagerWidget):
-            assert widget.id is not None
-            return self.pager(widget.id, widget.pages, widget.when)
-        if isinstance(widget, s.CounterWidget):
-            assert widget.id is not None
-            return EngineCounter(
-                widget.id, plus=LabelText("counter.plus"), minus=LabelText("counter.minus"),
-                text=CounterLabel("counter.value"), min_value=widget.min,
-                max_value=widget.max if widget.max is not None else 999999,
-                default=widget.default, when=when,
-            )
-        children = [self.widget(w, dialog) for w in widget.widgets]
-        if isinstance(widget, s.RowWidget):
-            return Row(*children, when=when)
-        if isinstance(widget, s.ColumnWidget):
-            return Column(*children, when=when)
-        return Group(*children, width=widget.width, when=when)
+    def value(self, source: str) -> Evaluator:
+        return compile_value(self.store, source)
+
+    def widget(self, widget: s.WidgetBase, dialog: str) -> Keyboard:
+        """The aiogram-dialog widget of a keyboard widget: its kind builds it."""
+        return widget.build(self, dialog)
 
     def window(self, did: str, wid: str, spec: s.WindowSpec) -> Window:
         widgets: list[Any] = [TemplateText(spec.text)]
@@ -214,13 +135,10 @@ class DialogCompiler:
         if spec.input is not None:
             target = self.route(s.Route(go=spec.input.go), did) if spec.input.go else None
             call = self.call(spec.input.action, did) if spec.input.action else None
-            pattern = re.compile(spec.input.regex) if isinstance(spec.input, s.TextInput) \
-                and spec.input.regex else None
-            widgets.append(build_input(InputRule(spec.input, did, call, target, pattern)))
+            widgets.append(build_input(InputRule(spec.input, did, call, target)))
             widgets.append(wrong_kind_input(spec.input.invalid))
         reply = spec.markup == "reply" or (spec.markup is None and any(
-            isinstance(w, s.ContactButton | s.LocationButton) for w in _flat(spec.keyboard)
-        ))
+            w.reply_only for w in _flat(spec.keyboard)))
         factory = None
         if reply:
             placeholder = LabelText(spec.placeholder) if spec.placeholder else None
@@ -241,30 +159,8 @@ class DialogCompiler:
         return out
 
 
-def _widget_keys(widgets: list[s.Widget]) -> list[str]:
-    """The widget-data keys of a window's pagers (and select pages) and counters."""
-    keys: list[str] = []
-    for w in _flat(widgets):
-        if isinstance(w, s.PagerWidget) and w.id:
-            keys.append(f"page:{w.id}")
-        elif isinstance(w, s.SelectWidget) and w.id and w.page_size:
-            keys.append(f"page:{w.id}_p")
-        elif isinstance(w, s.CounterWidget) and w.id:
-            keys.append(f"counter:{w.id}")
-    return keys
-
-
-def _flat(widgets: list[s.Widget]) -> list[s.Widget]:
+def _flat(widgets: list[s.WidgetBase]) -> list[s.WidgetBase]:
     return [widget for widget, _path in widgets_of(widgets, ())]
-
-
-class _UrlText(LabelText):
-    def __init__(self, url: Any) -> None:
-        super().__init__("")
-        self.url = url
-
-    async def _render_text(self, data: dict[str, Any], manager: DialogManager) -> str:
-        return str(self.url(data))
 
 
 def _getter(load: CompiledCall | None) -> Any:

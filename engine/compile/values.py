@@ -60,8 +60,9 @@ class StateMap:
 
     states: Mapping[tuple[str, str], State]
     menu: State
-    counter_defaults: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
-    pagers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: per state group: the widget-data keys that are render variables (``pages.<id>``,
+    #: ``counters.<id>``: :class:`~engine.scenario.schema.WidgetData`), by the kinds' widgets
+    widget_data: Mapping[str, tuple[s.WidgetData, ...]] = field(default_factory=dict)
     #: per (dialog, window): widget-data keys reset when the window is entered forward
     fresh_keys: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     #: calls by :attr:`CompiledCall.key`, for continuations that run a call again

@@ -81,20 +81,19 @@ def locale_of(manager: DialogManager) -> str:
 
 
 def widget_scope(manager: DialogManager) -> dict[str, Any]:
-    """Pager pages and counter values of the current context."""
+    """Pager pages and counter values of the current context (the render variables of the
+    widget-data keys the window's kinds declare)."""
     context = manager.current_context()
     states = manager.middleware_data.get("engine_states")
     group = (context.state.state or "").partition(":")[0]
     known = states if isinstance(states, StateMap) else StateMap({}, State())
-    pages: dict[str, int] = dict.fromkeys(known.pagers.get(group, ()), 0)
-    counters: dict[str, Any] = dict(known.counter_defaults.get(group, {}))
-    for key, value in context.widget_data.items():
-        if key.startswith("page:"):
-            pages[key[5:]] = int(cast(int, value))
-        elif key.startswith("counter:"):
-            counters[key[8:]] = int(value) if isinstance(value, float) and value.is_integer() \
-                else value
-    return {"pages": pages, "counters": counters}
+    scope: dict[str, dict[str, Any]] = {"pages": {}, "counters": {}}
+    for data in known.widget_data.get(group, ()):
+        value = context.widget_data.get(data.key, data.default)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        scope.setdefault(str(data.scope), {})[data.ident] = value
+    return scope
 
 
 def click_scope(manager: DialogManager) -> dict[str, Any]:

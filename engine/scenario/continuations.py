@@ -48,7 +48,7 @@ def finishes(scenario: s.Scenario, dialog_id: str) -> bool:
         if window.input is not None and window.input.go == "done":
             return True
         for widget, _path in widgets_of(window.keyboard, (*wpath, "keyboard")):
-            if isinstance(widget, s.ButtonWidget | s.SelectWidget) and widget.go == "done":
+            if any(way.go == "done" for way in widget.ways()):
                 return True
     return any(route.go == "done" for site in action_calls(scenario) if site.dialog == dialog_id
                for route in site.call.on.values())

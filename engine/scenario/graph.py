@@ -17,6 +17,7 @@ from pathlib import Path
 
 from engine.errors import EngineError
 from engine.scenario import schema as s
+from engine.scenario.kinds import tag_of
 from engine.scenario.targets import AGAIN, menu_target, resolve_target
 from engine.scenario.walk import widgets_of, windows_of
 
@@ -70,14 +71,13 @@ def _ways(scenario: s.Scenario) -> Iterator[_Way]:
     for did, wid, window, wpath in windows_of(scenario):
         source = (did, wid)
         for widget, _path in widgets_of(window.keyboard, (*wpath, "keyboard")):
-            if isinstance(widget, s.ButtonWidget | s.SelectWidget):
-                label = widget.id or widget.type
-                if widget.go is not None:
-                    yield _Way(source, did, widget.go, label, "go")
-                yield from _call_ways(widget.action, source, did, label)
+            for way in widget.ways():
+                if way.go is not None:
+                    yield _Way(source, did, way.go, way.label, "go")
+                yield from _call_ways(way.call, source, did, way.label)
         if window.input is not None:
             if window.input.go is not None:
-                yield _Way(source, did, window.input.go, f"input:{window.input.type}", "go")
+                yield _Way(source, did, window.input.go, f"input:{tag_of(type(window.input))}", "go")
             yield from _call_ways(window.input.action, source, did, "input")
     for handler in scenario.handlers:
         trigger = (handler.command and f"/{handler.command}") or handler.text or handler.callback \

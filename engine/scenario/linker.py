@@ -385,48 +385,9 @@ class _Linker:
                              f"callback data for '{widget.id}' can exceed {CALLBACK_LIMIT} bytes")
             if widget.when:
                 self.check_expr(widget.when, scope, (*path, "when"), "condition")
-            if isinstance(widget, s.ButtonWidget):
-                has_way_out = True
-                self.need_id(widget.id, path, "button")
-                self.check_label(widget.label, scope, (*path, "label"))
-                if widget.go is None and widget.action is None:
-                    self.err(path, "dead-button", "a button needs 'go' or 'action'")
-                if widget.go is not None and widget.action is not None:
-                    self.err(path, "ambiguous-button",
-                             "a button takes 'go' or 'action', not both; route the action's "
-                             "outcomes with 'on:' instead")
-                if widget.go is not None:
-                    self.check_target(widget.go, did, (*path, "go"))
-                if widget.notice:
-                    self.need_label(widget.notice, (*path, "notice"))
-            elif isinstance(widget, s.UrlWidget):
-                self.check_label(widget.label, scope, (*path, "label"))
-                self.check_expr_or_template(widget.url, scope, (*path, "url"), "url")
-            elif isinstance(widget, s.ContactButton | s.LocationButton):
-                reply_only = True
-                self.check_label(widget.label, scope, (*path, "label"))
-            elif isinstance(widget, s.SelectWidget):
-                has_way_out = True
-                self.need_id(widget.id, path, "select")
-                self.check_expr(widget.items, scope, (*path, "items"), "items")
-                self.check_label(widget.label, scope | {"item"}, (*path, "label"))
-                if widget.go is not None:
-                    self.check_target(widget.go, did, (*path, "go"))
-                if widget.id and (len(widget.id.encode()) + 1 + ITEM_ID_BYTES
-                                  + INTENT_PREFIX_BYTES > CALLBACK_LIMIT):
-                    self.err((*path, "id"), "callback-too-long",
-                             f"callback data for list '{widget.id}' can exceed {CALLBACK_LIMIT} "
-                             f"bytes with item ids of up to {ITEM_ID_BYTES} bytes; shorten the id")
-                if widget.page_size:
-                    self.need_pager_labels(path)
-            elif isinstance(widget, s.PagerWidget):
-                self.need_id(widget.id, path, "pager")
-                self.check_expr(widget.pages, scope, (*path, "pages"), "pages")
-                self.need_pager_labels(path)
-            elif isinstance(widget, s.CounterWidget):
-                self.need_id(widget.id, path, "counter")
-                for key in ("counter.minus", "counter.plus", "counter.value"):
-                    self.need_label(key, path)
+            widget.link(self, path, did, scope)
+            reply_only = reply_only or widget.reply_only
+            has_way_out = has_way_out or widget.way_out
         if reply_only and window.markup == "inline":
             self.err((*wpath, "markup"), "reply-only",
                      "contact and location buttons only work in a reply keyboard; "
@@ -453,11 +414,7 @@ class _Linker:
             return
         ipath = (*wpath, "input")
         self.need_label(spec.invalid, (*ipath, "invalid"))
-        if isinstance(spec, s.TextInput) and spec.regex is not None:
-            try:
-                re.compile(spec.regex)
-            except re.error as exc:
-                self.err((*ipath, "regex"), "invalid-regex", f"invalid regular expression: {exc}")
+        spec.link(self, ipath)
         if spec.go is not None and spec.action is not None:
             self.err(ipath, "ambiguous-input", "an input takes 'go' or 'action', not both")
         if spec.go is not None:

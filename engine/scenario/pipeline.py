@@ -14,6 +14,7 @@ from pathlib import Path
 from engine.actions import ActionRegistry
 from engine.diagnostics import Diagnostic, Diagnostics
 from engine.errors import EngineError
+from engine.scenario.kinds import KindRegistry
 from engine.scenario.linker import link
 from engine.scenario.loader import LoadedYaml, load_yaml_file
 from engine.scenario.route_sets import expand_route_sets
@@ -36,6 +37,8 @@ class ScenarioBundle:
     registry: ActionRegistry
     store: TemplateStore
     warnings: tuple[Diagnostic, ...]
+    #: the widget and input kinds the scenario was checked with
+    kinds: KindRegistry | None = None
 
 
 def find_project_root(path: Path) -> Path:
@@ -76,8 +79,16 @@ def _quiet_cascades(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
             if d.code in _LOADER_CODES or (d.file, d.line) not in loader_spots]
 
 
-def load_bundle(path: Path, root: Path | None = None) -> tuple[ScenarioBundle | None, list[Diagnostic]]:
-    """Run every start-up check on one scenario. Returns the bundle only when no errors."""
+def load_bundle(path: Path, root: Path | None = None, *, kinds: KindRegistry | None = None,
+                ) -> tuple[ScenarioBundle | None, list[Diagnostic]]:
+    """Run every start-up check on one scenario. Returns the bundle only when no errors.
+
+    ``kinds``: the widget and input kinds the scenario may use; by default the built-in ones
+    (``engine.kinds``: this is the one place the scenario stages name them)."""
+    if kinds is None:
+        from engine.kinds import builtin_kinds  # the kinds' builders sit above this stage
+
+        kinds = builtin_kinds()
     out = Diagnostics()
     root = root or find_project_root(path)
     loaded, problems = load_yaml_file(path, _display(path))
@@ -87,11 +98,11 @@ def load_bundle(path: Path, root: Path | None = None) -> tuple[ScenarioBundle | 
     expanded = expand_route_sets(loaded)
     loaded = expanded.loaded
     out.extend(expanded.diagnostics)
-    scenario, problems = validate_scenario(loaded)
+    scenario, problems = validate_scenario(loaded, kinds)
     out.extend(problems)
     partial: Salvaged | None = None
     if scenario is None:
-        partial = salvage(loaded.data)
+        partial = salvage(loaded.data, kinds.scenario_model)
         if partial is None:
             return None, out.sorted()
         scenario = partial.scenario
@@ -136,5 +147,6 @@ def load_bundle(path: Path, root: Path | None = None) -> tuple[ScenarioBundle | 
     diagnostics = _quiet_cascades(out.sorted())
     if out.has_errors:
         return None, diagnostics
-    bundle = ScenarioBundle(path, root, loaded, scenario, registry, store, tuple(diagnostics))
+    bundle = ScenarioBundle(path, root, loaded, scenario, registry, store, tuple(diagnostics),
+                            kinds)
     return bundle, diagnostics

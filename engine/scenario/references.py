@@ -32,10 +32,9 @@ def widget_ids(window: s.WindowSpec) -> dict[str, set[str]]:
     """Per render variable (``counters``, ``pages``): the ids of the window's widgets."""
     found: dict[str, set[str]] = {name: set() for name in WIDGET_SCOPES}
     for widget, _path in widgets_of(window.keyboard, ()):
-        if isinstance(widget, s.CounterWidget) and widget.id:
-            found["counters"].add(widget.id)
-        elif isinstance(widget, s.PagerWidget) and widget.id:
-            found["pages"].add(widget.id)
+        for data in widget.widget_data():
+            if data.scope in found:
+                found[data.scope].add(data.ident)
     return found
 
 

@@ -117,18 +117,19 @@ def _loose(raw: Any, broken: set[YamlPath]) -> dict[str, frozenset[str]]:
     return {kind: frozenset(values) for kind, values in found.items()}
 
 
-def salvage(raw: Any) -> Salvaged | None:
-    """The scenario without the units the schema refused, or None when nothing can be linked."""
+def salvage(raw: Any, model: type[Scenario]) -> Salvaged | None:
+    """The scenario without the units the schema refused, or None when nothing can be linked;
+    ``model``: the scenario model of the kind registry in use."""
     if not isinstance(raw, dict):
         return None
     data = copy.deepcopy(raw)
     broken: set[YamlPath] = set()
     for _ in range(_ROUNDS):
         try:
-            scenario = Scenario.model_validate(data)
+            scenario = model.model_validate(data)
         except ValidationError as exc:
             for error in exc.errors(include_url=False):
-                unit = _unit(data_path(tuple(error["loc"])))
+                unit = _unit(data_path(tuple(error["loc"]), model))
                 if unit is None:
                     return None
                 if unit not in broken and not _cut(data, unit):

@@ -23,41 +23,41 @@ normalised by ``ensure_*`` validators here, in one place.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from engine.scenario.units import Duration, Size
 
+if TYPE_CHECKING:
+    from aiogram.types import Message
+    from aiogram_dialog.widgets.kbd import Keyboard
+
+    from engine.scenario.kinds import Building, Linking
+
+YamlPath = tuple[str | int, ...]
+
 __all__ = [
     "ActionCall",
-    "ButtonWidget",
-    "ColumnWidget",
-    "ContactButton",
-    "ContactInput",
-    "CounterWidget",
     "DialogSpec",
-    "DocumentInput",
-    "GroupWidget",
+    "DocumentFilter",
     "HandlerSpec",
-    "InputSpec",
+    "InputBase",
     "JobSpec",
-    "LocationButton",
-    "LocationInput",
     "MediaSpec",
     "MessageButton",
     "MessageSpec",
-    "NumberInput",
-    "PagerWidget",
+    "Model",
     "Route",
-    "RowWidget",
     "Scenario",
-    "SelectWidget",
     "SettingSpec",
-    "TextInput",
-    "UrlWidget",
-    "Widget",
+    "Way",
+    "WidgetBase",
+    "WidgetData",
     "WindowSpec",
+    "YamlPath",
 ]
 
 ScalarValue = str | int | float | bool | None
@@ -129,170 +129,96 @@ class SettingSpec(Model):
     description: str | None = None
 
 
-# --------------------------------------------------------------------------- keyboard widgets
+# --------------------------------------------------------------------------- node kinds
+# Each widget and input kind is a model of its own module in ``engine/kinds/`` (its fields, its
+# link checks, its graph edges, its builder, its widget-data keys), based on WidgetBase or
+# InputBase here; a KindRegistry (engine.scenario.kinds) lists the kinds a scenario may use
+# and builds the Scenario model whose keyboards and inputs accept exactly those.
+
+
+@dataclass(frozen=True)
+class WidgetData:
+    """A key a widget keeps in aiogram-dialog's widget data: reset when its window is entered
+    forward; with a ``scope`` (``pages``, ``counters``) its value is a render variable
+    ``<scope>.<ident>`` (``default`` until set)."""
+
+    key: str
+    scope: str | None = None
+    ident: str = ""
+    default: Any = None
+
+
+@dataclass(frozen=True)
+class Way:
+    """A way a widget leads on: ``go`` (a target name) and/or ``call`` (whose outcomes route)."""
+
+    label: str
+    go: str | None = None
+    call: ActionCall | None = None
 
 
 class WidgetBase(Model):
+    """A keyboard widget. A kind subclasses it with ``type: Literal["<tag>"]`` and overrides
+    the hooks it needs; the defaults describe a widget that leads nowhere and keeps no data."""
+
     id: str | None = None
     when: str | None = None
 
+    #: a click leads on (a window waiting for input is not a dead end with one of these)
+    way_out: ClassVar[bool] = False
+    #: works only in a reply keyboard (``markup: inline`` is refused)
+    reply_only: ClassVar[bool] = False
 
-class ButtonWidget(WidgetBase):
-    """A button: ``go`` somewhere, or run an ``action`` and route its outcome."""
+    def children(self) -> Sequence[WidgetBase]:
+        """The widgets inside this one (containers)."""
+        return ()
 
-    type: Literal["button"]
-    label: str
-    go: str | None = None
-    notice: str | None = None
-    action: ActionCall | None = None
+    def action_sites(self) -> Iterator[tuple[str, ActionCall, str]]:
+        """(key, call, role) of each action call this widget makes; the role names the
+        variables its arguments get (``select``: ``item_id``)."""
+        return iter(())
 
+    def ways(self) -> Iterator[Way]:
+        """Where a click leads: the flow graph and reachability follow these."""
+        return iter(())
 
-class UrlWidget(WidgetBase):
-    type: Literal["url"]
-    label: str
-    url: str
+    def saved_keys(self) -> Iterator[str]:
+        """Dialog-data keys a click saves (``save_as``)."""
+        return iter(())
 
+    def widget_data(self) -> Iterator[WidgetData]:
+        """Keys this widget keeps in aiogram-dialog's widget data."""
+        return iter(())
 
-class ContactButton(WidgetBase):
-    """A reply-keyboard button that shares the user's own phone number (private chats only)."""
+    def link(self, lk: Linking, path: YamlPath, dialog: str, scope: set[str]) -> None:
+        """Check the widget's own references (ids, ``when``: by the linker, for every kind)."""
 
-    type: Literal["contact"]
-    label: str
-
-
-class LocationButton(WidgetBase):
-    """A reply-keyboard button that shares the user's location (private chats only)."""
-
-    type: Literal["location"]
-    label: str
-
-
-class SelectWidget(WidgetBase):
-    """Buttons for each item of a list from the window's data.
-
-    ``items`` is an expression giving the list; ``item_id`` the field that identifies an item
-    (sent in callback data, so keep it short); ``label`` a label rendered with ``item``.
-    A click stores the id in dialog data under ``save_as`` (if given), then runs ``action``
-    (with ``item_id`` available to its arguments) or goes to ``go``.
-    ``page_size`` pages the list locally (rows of ``width`` buttons).
-    """
-
-    type: Literal["select"]
-    items: str
-    label: str
-    item_id: str = "id"
-    width: int = Field(default=1, ge=1, le=8)
-    page_size: int | None = Field(default=None, ge=1, le=50)
-    save_as: str | None = None
-    go: str | None = None
-    action: ActionCall | None = None
-
-
-class PagerWidget(WidgetBase):
-    """Previous / "page x of y" / next buttons for server-side paging.
-
-    ``pages`` is an expression over the window's data giving the number of pages. The current
-    page (0-based) is available to the window's ``load`` arguments as ``pages.<id>``.
-    """
-
-    type: Literal["pager"]
-    pages: str
-
-
-class CounterWidget(WidgetBase):
-    """``-  value  +`` buttons; the value is available as ``counters.<id>``."""
-
-    type: Literal["counter"]
-    min: int = 0
-    max: int | None = None
-    default: int = 1
-
-
-class RowWidget(WidgetBase):
-    type: Literal["row"]
-    widgets: list[Widget]
-
-
-class ColumnWidget(WidgetBase):
-    type: Literal["column"]
-    widgets: list[Widget]
-
-
-class GroupWidget(WidgetBase):
-    type: Literal["group"]
-    width: int = Field(ge=1, le=8)
-    widgets: list[Widget]
-
-
-Widget = Annotated[
-    ButtonWidget
-    | UrlWidget
-    | ContactButton
-    | LocationButton
-    | SelectWidget
-    | PagerWidget
-    | CounterWidget
-    | RowWidget
-    | ColumnWidget
-    | GroupWidget,
-    Field(discriminator="type"),
-]
-
-RowWidget.model_rebuild()
-ColumnWidget.model_rebuild()
-GroupWidget.model_rebuild()
-
-
-# --------------------------------------------------------------------------- inputs
+    def build(self, bc: Building, dialog: str) -> Keyboard:
+        """The aiogram-dialog widget of this kind."""
+        raise NotImplementedError(f"widget kind '{type(self).__name__}' cannot be built")
 
 
 class InputBase(Model):
     """What a window accepts as a message. The accepted value is saved under ``save_as`` and
     available to ``action`` arguments as ``value``; then ``action`` runs or ``go`` is followed.
-    ``invalid`` names the label shown when the input is refused (it receives ``reason``)."""
+    ``invalid`` names the label shown when the input is refused (it receives ``reason``).
+    A kind subclasses it with ``type: Literal["<tag>"]``, ``content_types`` and ``accept``."""
 
     save_as: str | None = None
     go: str | None = None
     action: ActionCall | None = None
     invalid: str = "input.invalid"
 
+    def content_types(self) -> Sequence[str]:
+        """The aiogram content types this input takes (others get ``invalid``: wrong_kind)."""
+        return ()
 
-class TextInput(InputBase):
-    type: Literal["text"]
-    min_length: int | None = Field(default=None, ge=0)
-    max_length: int | None = Field(default=None, ge=1, le=4096)
-    regex: str | None = None
+    def accept(self, message: Message) -> Any:
+        """The accepted value (JSON-friendly), or an ``engine.widgets.inputs.Refusal``."""
+        raise NotImplementedError(f"input kind '{type(self).__name__}' accepts nothing")
 
-
-class NumberInput(InputBase):
-    type: Literal["number"]
-    min: int | float | None = None
-    max: int | float | None = None
-    integer: bool = False
-
-
-class ContactInput(InputBase):
-    """A shared contact; by default only the sender's own contact is accepted."""
-
-    type: Literal["contact"]
-    own_only: bool = True
-
-
-class LocationInput(InputBase):
-    type: Literal["location"]
-
-
-class DocumentInput(InputBase):
-    type: Literal["document"]
-    mime_types: list[str] = Field(default_factory=list)
-    extensions: list[str] = Field(default_factory=list)
-    max_size: Size = Field(default=20 * 1024 * 1024, ge=1, le=50 * 1024 * 1024)
-
-
-InputSpec = Annotated[
-    TextInput | NumberInput | ContactInput | LocationInput | DocumentInput,
-    Field(discriminator="type"),
-]
+    def link(self, lk: Linking, path: YamlPath) -> None:
+        """Check the input's own settings (``go``/``action``/``invalid``: by the linker)."""
 
 
 # --------------------------------------------------------------------------- windows and dialogs
@@ -315,12 +241,15 @@ class MediaSpec(Model):
 
 
 class WindowSpec(Model):
+    """A window. ``keyboard`` and ``input`` take the kinds of the registry the scenario is
+    validated with (:meth:`engine.scenario.kinds.KindRegistry.scenario_model`)."""
+
     text: str
     media: MediaSpec | None = None
     load: ActionCall | None = None
-    keyboard: list[Widget] = Field(default_factory=list)
+    keyboard: list[WidgetBase] = Field(default_factory=list)
     markup: Literal["inline", "reply"] | None = None
-    input: InputSpec | None = None
+    input: InputBase | None = None
     placeholder: str | None = None
 
 

@@ -12,6 +12,7 @@ from pydantic_core import ErrorDetails
 
 from engine.diagnostics import Diagnostic, Severity, did_you_mean
 from engine.scenario import schema
+from engine.scenario.kinds import KindRegistry, tag_of
 from engine.scenario.loader import LoadedYaml
 
 __all__ = ["data_path", "kind_of", "validate_model", "validate_scenario"]
@@ -24,21 +25,6 @@ _KINDS: dict[type[BaseModel], str] = {
     schema.ActionCall: "action call",
     schema.Route: "route",
     schema.SettingSpec: "setting",
-    schema.ButtonWidget: "'button' widget",
-    schema.UrlWidget: "'url' widget",
-    schema.ContactButton: "'contact' widget",
-    schema.LocationButton: "'location' widget",
-    schema.SelectWidget: "'select' widget",
-    schema.PagerWidget: "'pager' widget",
-    schema.CounterWidget: "'counter' widget",
-    schema.RowWidget: "'row' widget",
-    schema.ColumnWidget: "'column' widget",
-    schema.GroupWidget: "'group' widget",
-    schema.TextInput: "'text' input",
-    schema.NumberInput: "'number' input",
-    schema.ContactInput: "'contact' input",
-    schema.LocationInput: "'location' input",
-    schema.DocumentInput: "'document' input",
     schema.MessageSpec: "message",
     schema.MessageButton: "message button",
     schema.HandlerSpec: "handler",
@@ -68,7 +54,14 @@ _EXPECTED = {
 
 
 def kind_of(model: type[BaseModel]) -> str:
-    return _KINDS.get(model, str(model.model_config.get("title") or model.__name__))
+    """How messages name a model: "window", "'button' widget", "'text' input"..."""
+    tag = tag_of(model)
+    if tag is not None and issubclass(model, schema.WidgetBase):
+        return f"'{tag}' widget"
+    if tag is not None and issubclass(model, schema.InputBase):
+        return f"'{tag}' input"
+    known = next((_KINDS[m] for m in model.__mro__ if m in _KINDS), None)
+    return known or str(model.model_config.get("title") or model.__name__)
 
 
 M = typing.TypeVar("M", bound=BaseModel)
@@ -83,8 +76,10 @@ def validate_model(loaded: LoadedYaml, root: type[M]) -> tuple[M | None, list[Di
         return None, [_to_diagnostic(loaded, err, root) for err in exc.errors(include_url=False)]
 
 
-def validate_scenario(loaded: LoadedYaml) -> tuple[schema.Scenario | None, list[Diagnostic]]:
-    """Validate the loaded data against the schema; all problems at once, positioned."""
+def validate_scenario(loaded: LoadedYaml, kinds: KindRegistry,
+                      ) -> tuple[schema.Scenario | None, list[Diagnostic]]:
+    """Validate the loaded data against the schema of the registered ``kinds``; all problems
+    at once, positioned."""
     if not isinstance(loaded.data, dict):
         pos = loaded.positions.lookup(())
         return None, [
@@ -93,10 +88,12 @@ def validate_scenario(loaded: LoadedYaml) -> tuple[schema.Scenario | None, list[
                 "a scenario file must be a mapping with 'scenario' and 'dialogs'",
             )
         ]
+    model = kinds.scenario_model
     try:
-        return schema.Scenario.model_validate(loaded.data), []
+        return model.model_validate(loaded.data), []
     except ValidationError as exc:
-        return None, [_to_diagnostic(loaded, err) for err in exc.errors(include_url=False)]
+        return None, [_to_diagnostic(loaded, err, model, kinds)
+                      for err in exc.errors(include_url=False)]
 
 
 # --------------------------------------------------------------------------- loc walking
@@ -162,9 +159,10 @@ def _walk(loc: tuple[int | str, ...], root: type[BaseModel] = schema.Scenario,
     return tuple(path), owner, last_field
 
 
-def data_path(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+def data_path(loc: tuple[int | str, ...],
+              root: type[BaseModel] = schema.Scenario) -> tuple[int | str, ...]:
     """The path in the YAML data of a pydantic error location (union tags stripped)."""
-    return _walk(loc)[0]
+    return _walk(loc, root)[0]
 
 
 def path_is_key(containers: list[Any]) -> bool:
@@ -190,7 +188,8 @@ def _describe(value: Any) -> str:
 
 
 def _to_diagnostic(loaded: LoadedYaml, err: ErrorDetails,
-                   root: type[BaseModel] = schema.Scenario) -> Diagnostic:
+                   root: type[BaseModel] = schema.Scenario,
+                   kinds: KindRegistry | None = None) -> Diagnostic:
     loc = tuple(err["loc"])
     data_path, owner, field = _walk(loc, root)
     kind = err["type"]
@@ -226,7 +225,10 @@ def _to_diagnostic(loaded: LoadedYaml, err: ErrorDetails,
     elif kind == "union_tag_not_found":
         code = "missing-key"
         message = "missing required key 'type'"
-        expected = sorted(t for m in _models_in(schema.Widget) if (t := _tag_of(m)))
+        family: tuple[str, ...] = ()
+        if kinds is not None:
+            family = kinds.input_tags if data_path[-1:] == ("input",) else kinds.widget_tags
+        expected = sorted(family)
         hint = "valid types: " + ", ".join(expected)
     elif kind == "literal_error":
         code = "invalid-value"

@@ -6,30 +6,18 @@ this scenario"; the walking lives here once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from engine.scenario.schema import (
-    ActionCall,
-    ButtonWidget,
-    ColumnWidget,
-    GroupWidget,
-    InputBase,
-    RowWidget,
-    Scenario,
-    SelectWidget,
-    Widget,
-    WindowSpec,
-)
+from engine.scenario.schema import ActionCall, InputBase, Scenario, WidgetBase, WindowSpec, YamlPath
 
 __all__ = ["CallSite", "YamlPath", "action_calls", "dialog_data_keys", "widgets_of", "windows_of"]
-
-YamlPath = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
 class CallSite:
-    """An action call and where it stands: ``role`` is load | button | select | input | handler | job."""
+    """An action call and where it stands: ``role`` is load | input | handler | job, or what a
+    widget kind names (button, select)."""
 
     path: YamlPath
     call: ActionCall
@@ -44,13 +32,14 @@ def windows_of(scenario: Scenario) -> Iterator[tuple[str, str, WindowSpec, YamlP
             yield did, wid, window, ("dialogs", did, "windows", wid)
 
 
-def widgets_of(widgets: list[Widget], path: YamlPath) -> Iterator[tuple[Widget, YamlPath]]:
+def widgets_of(widgets: Sequence[WidgetBase], path: YamlPath,
+               ) -> Iterator[tuple[WidgetBase, YamlPath]]:
     """Every widget, depth first, containers before their children."""
     for index, widget in enumerate(widgets):
         here = (*path, index)
         yield widget, here
-        if isinstance(widget, RowWidget | ColumnWidget | GroupWidget):
-            yield from widgets_of(widget.widgets, (*here, "widgets"))
+        if widget.children():
+            yield from widgets_of(widget.children(), (*here, "widgets"))
 
 
 def action_calls(scenario: Scenario) -> Iterator[CallSite]:
@@ -58,10 +47,8 @@ def action_calls(scenario: Scenario) -> Iterator[CallSite]:
         if window.load is not None:
             yield CallSite((*wpath, "load"), window.load, "load", did, wid)
         for widget, path in widgets_of(window.keyboard, (*wpath, "keyboard")):
-            if isinstance(widget, ButtonWidget) and widget.action is not None:
-                yield CallSite((*path, "action"), widget.action, "button", did, wid)
-            if isinstance(widget, SelectWidget) and widget.action is not None:
-                yield CallSite((*path, "action"), widget.action, "select", did, wid)
+            for key, call, role in widget.action_sites():
+                yield CallSite((*path, key), call, role, did, wid)
         if window.input is not None and window.input.action is not None:
             yield CallSite((*wpath, "input", "action"), window.input.action, "input", did, wid)
     for index, handler in enumerate(scenario.handlers):
@@ -76,8 +63,7 @@ def dialog_data_keys(scenario: Scenario, provides: dict[str, tuple[str, ...]]) -
     keys: set[str] = set()
     for _did, _wid, window, wpath in windows_of(scenario):
         for widget, _ in widgets_of(window.keyboard, (*wpath, "keyboard")):
-            if isinstance(widget, SelectWidget) and widget.save_as:
-                keys.add(widget.save_as)
+            keys.update(widget.saved_keys())
         if isinstance(window.input, InputBase) and window.input.save_as:
             keys.add(window.input.save_as)
     for site in action_calls(scenario):

@@ -1,4 +1,5 @@
-"""What a window accepts as a message: validated text, numbers, contacts, locations, documents.
+"""What a window accepts as a message: the input kinds (``engine/kinds/*_input.py``) decide
+what they accept; here the accepted value is saved and routed, a refusal answered.
 
 A refused input answers with the input's ``invalid`` label (which receives ``reason``) and keeps
 the window; an accepted one is saved under ``save_as`` and runs the action or follows ``go``.
@@ -6,10 +7,7 @@ the window; an accepted one is saved under ``save_as`` and runs the action or fo
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from aiogram.enums import ContentType
@@ -22,11 +20,13 @@ from engine.compile.executors import flow_of
 from engine.compile.values import CompiledCall, CompiledRoute
 from engine.scenario import schema as s
 
-__all__ = ["InputRule", "build_input", "check_input", "event_from_message"]
+__all__ = ["InputRule", "Refusal", "build_input", "event_from_message", "wrong_kind_input"]
 
 
 @dataclass(frozen=True)
 class Refusal:
+    """Why an input kind refused a message: ``reason`` and the details its label receives."""
+
     reason: str
     details: dict[str, Any]
 
@@ -37,7 +37,6 @@ class InputRule:
     dialog_id: str
     call: CompiledCall | None
     route: CompiledRoute | None
-    pattern: re.Pattern[str] | None = None
 
 
 def event_from_message(message: Message) -> EventInfo:
@@ -57,73 +56,9 @@ def event_from_message(message: Message) -> EventInfo:
     )
 
 
-def _content_types(spec: s.InputBase) -> Sequence[str]:
-    if isinstance(spec, s.TextInput | s.NumberInput):
-        return [ContentType.TEXT]
-    if isinstance(spec, s.ContactInput):
-        return [ContentType.CONTACT]
-    if isinstance(spec, s.LocationInput):
-        return [ContentType.LOCATION]
-    return [ContentType.DOCUMENT]
-
-
-def check_input(rule: InputRule, message: Message) -> Any | Refusal:
-    """The accepted value (JSON-friendly), or why it was refused."""
-    spec = rule.spec
-    if isinstance(spec, s.TextInput):
-        text = (message.text or "").strip()
-        if spec.min_length is not None and len(text) < spec.min_length:
-            return Refusal("too_short", {"min_length": spec.min_length})
-        if spec.max_length is not None and len(text) > spec.max_length:
-            return Refusal("too_long", {"max_length": spec.max_length})
-        if rule.pattern is not None and not rule.pattern.fullmatch(text):
-            return Refusal("pattern", {})
-        return text
-    if isinstance(spec, s.NumberInput):
-        raw = (message.text or "").strip().replace(" ", "").replace(",", ".")
-        try:
-            number = Decimal(raw)
-        except InvalidOperation:
-            return Refusal("not_a_number", {})
-        if not number.is_finite():
-            return Refusal("not_a_number", {})
-        if spec.integer and number != number.to_integral_value():
-            return Refusal("not_integer", {})
-        if (spec.min is not None and number < Decimal(str(spec.min))) or (
-            spec.max is not None and number > Decimal(str(spec.max))
-        ):
-            return Refusal("out_of_range", {"min": spec.min, "max": spec.max})
-        return int(number) if spec.integer else str(number)
-    if isinstance(spec, s.ContactInput):
-        contact = message.contact
-        assert contact is not None
-        sender = message.from_user.id if message.from_user else None
-        if spec.own_only and contact.user_id != sender:
-            return Refusal("foreign_contact", {})
-        digits = re.sub(r"\D", "", contact.phone_number)
-        return {"phone": digits, "first_name": contact.first_name,
-                "last_name": contact.last_name, "user_id": contact.user_id}
-    if isinstance(spec, s.LocationInput):
-        location = message.location
-        assert location is not None
-        return {"latitude": location.latitude, "longitude": location.longitude}
-    assert isinstance(spec, s.DocumentInput)
-    document = message.document
-    assert document is not None
-    name = document.file_name or ""
-    if spec.mime_types and (document.mime_type or "") not in spec.mime_types:
-        return Refusal("wrong_type", {"mime_types": spec.mime_types})
-    if spec.extensions and not name.lower().endswith(tuple(e.lower() for e in spec.extensions)):
-        return Refusal("wrong_type", {"extensions": spec.extensions})
-    if document.file_size is not None and document.file_size > spec.max_size:
-        return Refusal("too_large", {"max_size": spec.max_size})
-    return {"file_id": document.file_id, "file_name": name, "mime_type": document.mime_type,
-            "file_size": document.file_size}
-
-
 def build_input(rule: InputRule) -> MessageInput:
     async def on_message(message: Message, widget: MessageInput, manager: DialogManager) -> None:
-        value = check_input(rule, message)
+        value = rule.spec.accept(message)
         if isinstance(value, Refusal):
             flow = flow_of(manager)
             scope = {**flow.scope(manager), "reason": value.reason, **value.details}
@@ -139,7 +74,7 @@ def build_input(rule: InputRule) -> MessageInput:
         elif rule.route is not None:
             await flow_of(manager).follow_route(manager, rule.route, rule.dialog_id)
 
-    return MessageInput(on_message, content_types=_content_types(rule.spec))
+    return MessageInput(on_message, content_types=rule.spec.content_types())
 
 
 def wrong_kind_input(invalid_label: str) -> MessageInput:
