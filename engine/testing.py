@@ -24,7 +24,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 from aiogram.fsm.storage.memory import MemoryStorage
-from aiogram.types import Update
+from aiogram.types import Chat as AiogramChat
+from aiogram.types import Update, User
+from aiogram_dialog import StartMode
+from aiogram_dialog.api.entities import (
+    DEFAULT_STACK_ID,
+    DialogAction,
+    DialogStartEvent,
+    DialogUpdate,
+)
+from aiogram_dialog.manager.updater import Updater
 from aiogram_dialog.utils import REPLY_CALLBACK_SYMBOLS
 
 from engine.actions import Services
@@ -294,6 +303,26 @@ class Playground:
         parsed = Update.model_validate(dict(update), context={"bot": bot})
         self.emulator.take_updates(self.bot)  # keep the emulator's queue in step
         await self.app.dispatcher.feed_update(bot, parsed)
+
+    async def start_at(self, actor: Actor, dialog: str, window: str,
+                       data: Mapping[str, Any] | None = None) -> None:
+        """Open ``dialog.window`` for ``actor`` as if the flow had led there (the dialog stack
+        reset, ``data`` as the window's dialog data), so a test need not replay a long flow.
+        Returns once the window has been shown."""
+        state = self.app.states[(dialog, window)]
+        account = actor.account
+        user = User(id=account.id, is_bot=False, first_name=account.first_name,
+                    last_name=account.last_name, username=account.username,
+                    language_code=account.language_code)
+        chat = AiogramChat(id=actor.chat.id, type=actor.chat.type, title=actor.chat.title)
+        bot = self.app.bot
+        event = DialogStartEvent(
+            action=DialogAction.START, data=dict(data or {}), new_state=state,
+            mode=StartMode.RESET_STACK, show_mode=None, access_settings=None, from_user=user,
+            chat=chat, intent_id=None, stack_id=DEFAULT_STACK_ID, thread_id=None,
+            business_connection_id=None)
+        await Updater(self.app.dispatcher).notify_task(
+            bot, DialogUpdate(aiogd_update=event.as_(bot)).as_(bot))
 
     async def forget_state(self) -> None:
         """Lose every user's dialog state, as a restart without Redis would."""

@@ -101,3 +101,39 @@ async def test_a_package_expectation_is_named_with_did_you_mean_when_misspelt() 
     assert not outcome.passed
     assert ("expected: an expectation this bot offers, not 'order_creatd' "
             "(did you mean 'order_created'?)") in outcome.report
+
+
+def test_start_at_an_unknown_window_is_positioned_with_did_you_mean() -> None:
+    conv, diagnostics = load_conversation(FIXTURES / "unknown_window.yaml")
+    assert conv is None
+    assert [d.format() for d in diagnostics] == [
+        f"{FIXTURES}/unknown_window.yaml:2:1: error[unknown-window]: no window 'cart.veiw' in "
+        "orders.yaml (did you mean 'cart.view'?)",
+    ]
+
+
+def test_start_at_a_dialog_starts_at_its_first_window_with_the_fixtures_in_order() -> None:
+    conv, diagnostics = load_conversation(FIXTURES / "unknown_fixture.yaml")
+    assert conv is not None
+    assert not diagnostics
+    assert conv.start_at == ("cart", "view")
+    assert [(f.line, f.kind) for f in conv.fixtures] == [(3, "card")]
+
+
+async def test_an_unknown_fixture_kind_is_named_with_did_you_mean() -> None:
+    outcome = await run_file(FIXTURES / "unknown_fixture.yaml")
+    assert not outcome.passed
+    assert outcome.report.splitlines()[1:] == [
+        f"  {FIXTURES}/unknown_fixture.yaml:3: fixtures: card",
+        "    expected: a fixture kind this bot offers, not 'card' (did you mean 'cart'?) "
+        "(known: cart, customer)",
+    ]
+
+
+async def test_a_fixture_that_cannot_be_put_in_place_fails_at_its_line() -> None:
+    outcome = await run_file(FIXTURES / "fixture_problems.yaml")  # 18.25 kg of cucumbers in stock
+    assert not outcome.passed
+    assert outcome.report.splitlines()[1:] == [
+        f"  {FIXTURES}/fixture_problems.yaml:4: fixtures: cart",
+        "    expected: fixture cart: item 2 × 40: out_of_stock",
+    ]

@@ -4,17 +4,25 @@ over the REGOS emulator of the sandbox.
 ``regos_call: {method: DocOrderDelivery/AddFull, fields: {document: {...}}}``: some request to
 ``method`` whose payload contains ``fields`` (nested mappings compare as subsets, lists item by
 item). ``order_created: true``: the acting user's chat placed an order (``external_code``
-``tg-<chat>-…``)."""
+``tg-<chat>-…``).
+
+Fixtures (``fixtures:`` of a test that starts at a window), put in place by the shop's own
+actions, so they hold what the bot would have stored: ``customer: {phone: "998901234567"}``
+links the acting user as sharing that phone would; ``cart: [{item_id: 1, qty: 2}]`` adds the
+lines as the item window's "add" does (stock and whole pieces checked)."""
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
+
+from engine.actions import ActionContext
 
 if TYPE_CHECKING:
     from actions.regos.emulator import RegosEmulator
     from engine.playground.sandbox import Sandbox
 
-__all__ = ["offer_checks"]
+__all__ = ["cart_fixture", "customer_fixture", "offer_checks"]
 
 ADD_ORDER = "DocOrderDelivery/AddFull"
 
@@ -50,3 +58,31 @@ def offer_checks(sandbox: Sandbox, emulator: RegosEmulator) -> None:
 
     sandbox.add_check("regos_call", regos_call)
     sandbox.add_check("order_created", order_created)
+    sandbox.add_fixture("customer", customer_fixture)
+    sandbox.add_fixture("cart", cart_fixture)
+
+
+async def customer_fixture(value: Any, ctx: ActionContext) -> str | None:
+    from actions.shop.customer import link
+
+    phone = value.get("phone") if isinstance(value, dict) else value
+    if not isinstance(phone, str | int) or isinstance(phone, bool):
+        return "customer needs {phone: ...}"
+    result = await link(ctx, phone=str(phone))
+    return None if result.outcome in ("found", "created") else f"the phone was {result.outcome}"
+
+
+async def cart_fixture(value: Any, ctx: ActionContext) -> str | None:
+    from actions.shop.cart import add
+
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        return "cart is a list of {item_id, qty}"
+    for line in value:
+        try:
+            item_id, qty = int(line["item_id"]), Decimal(str(line.get("qty", 1)))
+        except (KeyError, ValueError, TypeError, InvalidOperation):
+            return f"a cart line is {{item_id, qty}}, not {line!r}"
+        result = await add(ctx, item_id=item_id, qty=qty)
+        if result.outcome != "ok":
+            return f"item {item_id} × {qty}: {result.outcome}"
+    return None

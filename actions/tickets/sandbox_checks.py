@@ -1,16 +1,20 @@
 """What the VIN desk offers conversation tests: ``ticket: {id: 1, status: done}`` (and optionally
-``assignee: <first name>``), read from the sandbox's ticket database."""
+``assignee: <first name>``), read from the sandbox's ticket database.
+
+A fixture for tests that start at a window: ``requests: [VIN, ...]`` sends each VIN as the
+customer would (the desk's ``submit``: a new ticket and its card in the managers' group)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from actions.tickets.store import create_store
+from engine.actions import ActionContext
 
 if TYPE_CHECKING:
     from engine.playground.sandbox import Sandbox
 
-__all__ = ["offer_checks"]
+__all__ = ["offer_checks", "requests_fixture"]
 
 
 def offer_checks(sandbox: Sandbox, database_url: str) -> None:
@@ -32,3 +36,15 @@ def offer_checks(sandbox: Sandbox, database_url: str) -> None:
         return None
 
     sandbox.add_check("ticket", ticket)
+    sandbox.add_fixture("requests", requests_fixture)
+
+
+async def requests_fixture(value: Any, ctx: ActionContext) -> str | None:
+    from actions.tickets.customer import submit
+
+    vins = value if isinstance(value, list) else [value]
+    for vin in vins:
+        result = await submit(ctx, vin=str(vin))
+        if result.outcome != "ok":
+            return f"the request for {vin} was {result.outcome}"
+    return None

@@ -25,9 +25,10 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from engine.actions import ActionContext
 from engine.masking import SECRETS
 
-__all__ = ["SANDBOX_HOOK", "Check", "Panel", "Sandbox", "SandboxWorld", "start_sandboxes"]
+__all__ = ["SANDBOX_HOOK", "Check", "Fixture", "Panel", "Sandbox", "SandboxWorld", "start_sandboxes"]
 
 SANDBOX_HOOK = "setup_sandbox"
 log = logging.getLogger("engine.sandbox")
@@ -49,6 +50,11 @@ class SandboxWorld(Protocol):
         ...
 
 
+Fixture = Callable[[Any, ActionContext], Awaitable[str | None]]
+"""A fixture kind of conversation tests (``fixtures: {kind: value}``, applied before the test
+starts at its window): ``(value written in the test, an action context of the acting user in
+their chat)`` -> None when it is in place, else why it could not be."""
+
 Check = Callable[[Any, int], Awaitable[str | None]]
 """A domain expectation of conversation tests: ``(value written in the test, the acting user's
 id)`` -> None when it holds, else what was found instead."""
@@ -69,7 +75,8 @@ class Sandbox:
     """What a package's ``setup_sandbox`` hook receives; ``stack`` closes after the bot.
     ``checks``: the expectations the package offers conversation tests (``expect: {name: …}``),
     e.g. the shop's ``regos_call``; see :meth:`add_check`. ``panels``: the tables it offers the
-    playground page (:meth:`add_panel`)."""
+    playground page (:meth:`add_panel`). ``fixtures``: the data it can put in place before a
+    conversation test starts (:meth:`add_fixture`)."""
 
     scenario: str
     environ: Mapping[str, str]
@@ -77,9 +84,15 @@ class Sandbox:
     world: SandboxWorld
     checks: dict[str, Check] = field(default_factory=dict)
     panels: dict[str, Panel] = field(default_factory=dict)
+    fixtures: dict[str, Fixture] = field(default_factory=dict)
 
     def add_check(self, name: str, check: Check) -> None:
         self.checks[name] = check
+
+    def add_fixture(self, name: str, fixture: Fixture) -> None:
+        """Offer conversation tests a fixture kind (``fixtures: {name: value}``), e.g. the
+        shop's ``cart`` and ``customer``, so a test can start at a window with data in place."""
+        self.fixtures[name] = fixture
 
     def add_panel(self, name: str, title: str,
                   rows: Callable[[], Awaitable[list[dict[str, Any]]]],

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from engine.actions import ChatInfo, UserInfo
 from engine.diagnostics import did_you_mean, render_text
 from engine.playground.botapi import EmulatorError
 from engine.playground.conversations.spec import (
@@ -48,6 +49,8 @@ async def run_file(path: Path) -> Outcome:
 async def run_conversation(conv: Conversation) -> Outcome:
     async with Playground.open(conv.scenario, sandbox=True) as play:
         actor = play.user(conv.user, language_code=conv.locale)
+        if (failed := await _start(play, actor, conv)) is not None:
+            return failed
         for number, step in enumerate(conv.steps, 1):
             try:
                 actor = _switch(play, actor, step)
@@ -60,6 +63,38 @@ async def run_conversation(conv: Conversation) -> Outcome:
                 return Outcome(conv.file, False, _report(conv, step, expected, actor), number)
         return Outcome(conv.file, True, f"ok   {conv.file} ({len(conv.steps)} steps)",
                        len(conv.steps))
+
+
+async def _start(play: Playground, actor: Actor, conv: Conversation) -> Outcome | None:
+    """Put the ``fixtures:`` in place, then open ``start_at:`` with its ``data:``; the
+    failure's outcome if something could not be done."""
+    offered = play.sandbox.fixtures if play.sandbox is not None else {}
+    for fixture in conv.fixtures:
+        apply = offered.get(fixture.kind)
+        problem: str | None
+        if apply is None:
+            problem = f"a fixture kind this bot offers, not {fixture.kind!r}" \
+                f"{did_you_mean(fixture.kind, offered)} (known: {', '.join(sorted(offered))})"
+        else:
+            locale = actor.account.language_code or conv.locale
+            ctx = play.app.runtime.action_context(
+                UserInfo(actor.id, actor.account.first_name, actor.account.last_name,
+                         actor.account.username, locale),
+                ChatInfo(actor.chat.id, actor.chat.type, actor.chat.title), locale, {})
+            found = await apply(fixture.value, ctx)
+            problem = None if found is None else f"fixture {fixture.kind}: {found}"
+        if problem is not None:
+            return Outcome(conv.file, False, "\n".join([
+                f"FAIL {conv.file}", f"  {conv.file}:{fixture.line}: fixtures: {fixture.kind}",
+                f"    expected: {problem}"]))
+    if conv.start_at is not None:
+        await play.start_at(actor, *conv.start_at, conv.data)
+        if not actor.messages:
+            return Outcome(conv.file, False, "\n".join([
+                f"FAIL {conv.file}", f"  {conv.file}:{conv.start_line}: start_at",
+                f"    expected: window {'.'.join(conv.start_at)} shown",
+                "    the chat showed: nothing from the bot"]))
+    return None
 
 
 def _switch(play: Playground, actor: Actor, step: Step) -> Actor:

@@ -10,6 +10,15 @@
       - click: "📋 My tickets"
         expect: {button: "⬅️ Back", no_button: "Take"}
 
+A test may start at any window with fixture data instead of replaying the flow to it::
+
+    scenario: orders
+    start_at: cart.view           # dialog.window (or a dialog: its first window)
+    data: {group_id: 0}           # dialog data the window starts with (optional)
+    fixtures:                     # offered by the action packages (``Sandbox.add_fixture``)
+      customer: {phone: "998901234567"}
+      cart: [{item_id: 1, qty: 2}]
+
 A step has at most one action (``ACTIONS``) and may have ``expect:`` (``EXPECTATIONS``), checked
 after the action; ``as:`` / ``in:`` switch the acting user (by first name) and chat (a group's
 title, or ``private``) for this and the following steps.
@@ -24,7 +33,7 @@ from typing import Any
 from engine.diagnostics import Diagnostic, did_you_mean
 from engine.scenario.loader import Positions, load_yaml_file
 
-__all__ = ["ACTIONS", "EXPECTATIONS", "Conversation", "Step", "load_conversation"]
+__all__ = ["ACTIONS", "EXPECTATIONS", "Conversation", "Fixture", "Step", "load_conversation"]
 
 ACTIONS = {
     "send": "a text or a /command",
@@ -49,7 +58,7 @@ EXPECTATIONS = {
 }
 """Built in; action packages add their own (``Sandbox.add_check``: the shop's ``regos_call`` and
 ``order_created``, the desk's ``ticket``)."""
-TOP = ("scenario", "locale", "user", "steps")
+TOP = ("scenario", "locale", "user", "start_at", "data", "fixtures", "steps")
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,15 @@ class Step:
     chat: str | None = None
 
 
+@dataclass(frozen=True)
+class Fixture:
+    """One ``fixtures:`` entry: a kind a package offers and its value."""
+
+    line: int
+    kind: str
+    value: Any
+
+
 @dataclass
 class Conversation:
     file: str
@@ -69,6 +87,11 @@ class Conversation:
     locale: str = "ru"
     user: str = "Alice"
     steps: list[Step] = field(default_factory=list)
+    #: ``(dialog, window)`` the test starts at, with its dialog data
+    start_at: tuple[str, str] | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    fixtures: list[Fixture] = field(default_factory=list)
+    start_line: int = 0
 
 
 def _scenario_path(name: str, base: Path) -> Path | None:
@@ -113,6 +136,8 @@ def load_conversation(path: Path) -> tuple[Conversation | None, list[Diagnostic]
         steps = []
     conv = Conversation(str(path), scenario or Path(), str(data.get("locale") or "ru"),
                         str(data.get("user") or "Alice"))
+    if scenario is not None:
+        _start(data, conv, scenario, pos, err)
     for index, raw in enumerate(steps):
         step = _step(raw, ("steps", index), pos, err)
         if step is not None:
@@ -120,6 +145,51 @@ def load_conversation(path: Path) -> tuple[Conversation | None, list[Diagnostic]
     if any(d.severity == "error" for d in found):
         return None, found
     return conv, found
+
+
+def _windows(scenario: Path) -> dict[str, list[str]]:
+    """The scenario's windows by dialog, read from its YAML (no linking needed here)."""
+    loaded, _ = load_yaml_file(scenario)
+    dialogs = loaded.data.get("dialogs") if loaded is not None and \
+        isinstance(loaded.data, dict) else None
+    if not isinstance(dialogs, dict):
+        return {}
+    found: dict[str, list[str]] = {}
+    for name, dialog in dialogs.items():
+        windows = dialog.get("windows") if isinstance(dialog, dict) else None
+        found[str(name)] = [str(w) for w in windows] if isinstance(windows, dict) else []
+    return found
+
+
+def _start(data: dict[str, Any], conv: Conversation, scenario: Path, pos: Positions,
+           err: Any) -> None:
+    """``start_at:``, ``data:`` and ``fixtures:``: checked here, applied by the runner."""
+    raw = data.get("start_at")
+    if raw is not None:
+        conv.start_line = pos.lookup(("start_at",)).line
+        windows = _windows(scenario)
+        dialog, _, window = str(raw).partition(".")
+        if dialog in windows and not window and windows[dialog]:
+            window = windows[dialog][0]
+        if dialog in windows and window in windows[dialog]:
+            conv.start_at = (dialog, window)
+        else:
+            known = [f"{d}.{w}" for d, ws in windows.items() for w in ws]
+            err(("start_at",), "unknown-window",
+                f"no window {raw!r} in {scenario.name}{did_you_mean(str(raw), known)}")
+    seeded = data.get("data")
+    if seeded is not None and not isinstance(seeded, dict):
+        err(("data",), "data-shape", "data: is a mapping of dialog data")
+    elif seeded:
+        if raw is None:
+            err(("data",), "data-without-start", "data: is the dialog data of start_at:")
+        conv.data = {str(k): v for k, v in seeded.items()}
+    fixtures = data.get("fixtures")
+    if fixtures is not None and not isinstance(fixtures, dict):
+        err(("fixtures",), "fixtures-shape", "fixtures: maps a fixture kind to its value")
+    elif fixtures:
+        conv.fixtures = [Fixture(pos.lookup(("fixtures", k)).line, str(k), v)
+                         for k, v in fixtures.items()]
 
 
 def _step(raw: object, where: tuple[str | int, ...], pos: Positions, err: Any) -> Step | None:
