@@ -27,7 +27,7 @@ from actions.tickets.store.migrate import MIGRATIONS_DIR, VERSION_TABLE, current
 from actions.tickets.store.models import Base
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "0002"
+HEAD = "0003"
 
 
 def schema_differences(connection: Connection) -> list[Any]:
@@ -61,7 +61,7 @@ async def test_the_migrated_schema_matches_the_models(empty_database_url: str) -
     await upgrade_database(empty_database_url)
     differences, facts = await inspect_database(empty_database_url)
     assert differences == []
-    assert facts["tables"] == ["tickets", VERSION_TABLE]
+    assert facts["tables"] == sorted(["ticket_deliveries", "tickets", "tickets_outbox", VERSION_TABLE])
     assert facts["revision"] == HEAD
     assert facts["checks"] == ["ck_tickets_status"]
     assert ("uq_tickets_open_customer_vin", ("customer_user_id", "vin"), True) in facts["indexes"]
@@ -94,6 +94,44 @@ async def test_upgrading_twice_is_a_no_op(empty_database_url: str) -> None:
 async def test_simultaneous_upgrades_both_succeed(empty_database_url: str) -> None:
     await asyncio.gather(upgrade_database(empty_database_url), upgrade_database(empty_database_url))
     differences, facts = await inspect_database(empty_database_url)
+    assert (differences, facts["revision"]) == ([], HEAD)
+
+
+def test_a_new_sqlite_file_is_in_wal_mode_before_any_connection(tmp_path: Path) -> None:
+    """Connections never switch the journal mode (two doing it at once made one fail with "database
+    is locked"): the file is made in WAL mode when its engine is created."""
+    path = tmp_path / "new" / "tickets.db"
+    create_database_engine(f"sqlite+aiosqlite:///{path}")
+    header = path.read_bytes()[:100]
+    assert header.startswith(b"SQLite format 3\x00")
+    assert (header[18], header[19]) == (2, 2), "file format versions 2/2 mean WAL"
+
+
+def test_upgrades_from_several_processes_at_once_all_succeed(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'tickets.db'}"
+    script = ("import asyncio, sys; from actions.tickets.store import upgrade_database; "
+              "print('ready', flush=True); sys.stdin.read(); asyncio.run(upgrade_database(sys.argv[1]))")
+    processes = [subprocess.Popen([sys.executable, "-c", script, url], cwd=ROOT, stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(4)]
+    try:
+        # all have imported everything; closing their stdin starts the four upgrades together
+        assert [p.stdout.readline() for p in processes if p.stdout] == ["ready\n"] * 4
+        for process in processes:
+            assert process.stdin is not None
+            process.stdin.close()
+        for process in processes:
+            process.wait(timeout=60)
+        errors = [process.stderr.read() for process in processes if process.stderr]
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait()
+            for pipe in (process.stdout, process.stderr):
+                if pipe is not None:
+                    pipe.close()
+    assert [p.returncode for p in processes] == [0] * 4, errors
+    differences, facts = asyncio.run(inspect_database(url))
     assert (differences, facts["revision"]) == ([], HEAD)
 
 

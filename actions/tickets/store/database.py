@@ -8,7 +8,10 @@ PostgreSQL serialises conflicting work with transaction-scoped advisory locks (:
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
+import sqlite3
 from pathlib import Path
 from typing import Any, Final
 
@@ -60,7 +63,7 @@ def create_database_engine(database_url: str | URL, **engine_kwargs: Any) -> Asy
         return create_async_engine(url, **engine_kwargs)
     path = sqlite_path(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_wal(path)
     connect_args = dict(engine_kwargs.pop("connect_args", {}))
     connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_S)
     engine = create_async_engine(url, connect_args=connect_args, **engine_kwargs)
@@ -68,13 +71,31 @@ def create_database_engine(database_url: str | URL, **engine_kwargs: Any) -> Asy
     return engine
 
 
+def ensure_wal(path: Path) -> None:
+    """Create the SQLite file (and its folder) when missing and put it in WAL mode, once, before any
+    engine connects. WAL is a property of the file, so connections never switch it themselves: a switch
+    upgrades a read lock to a write lock, which SQLite refuses at once ("database is locked", no busy
+    wait) while another connection does the same, as two services starting on a new file did. Switches
+    from several processes are serialised by an exclusive ``flock`` on the folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        connection = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_S)
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+        finally:
+            connection.close()
+    finally:
+        os.close(folder)  # releases the lock
+
+
 def _install_sqlite_hooks(engine: AsyncEngine, *, wal: bool) -> None:
     def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None  # the driver no longer emits BEGIN; on_begin does
         cursor = dbapi_connection.cursor()
         try:
-            if wal:
-                cursor.execute("PRAGMA journal_mode=WAL")
+            if wal:  # the file is in WAL mode already (ensure_wal); this setting is per connection
                 cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
         finally:
