@@ -30,14 +30,17 @@ def test_the_built_in_registry_does_not_know_the_rating_kind() -> None:
     (problem,) = [d for d in diagnostics if d.severity.value == "error"]
     assert (problem.line, problem.code) == (12, "unknown-type")
     assert problem.message.startswith("unknown type 'rating'")
-    assert problem.hint is not None and "button" in problem.hint and "rating" not in problem.hint
+    assert problem.hint is not None
+    assert "button" in problem.hint
+    assert "rating" not in problem.hint
 
 
 def test_registering_the_rating_kind_makes_the_scenario_check_clean() -> None:
     bundle, diagnostics = load_bundle(RATING, kinds=with_rating())
     assert bundle is not None, diagnostics
     assert diagnostics == []
-    assert bundle.kinds is not None and "rating" in bundle.kinds.widget_tags
+    assert bundle.kinds is not None
+    assert "rating" in bundle.kinds.widget_tags
     assert {(e.source, e.target, e.label) for e in edges(bundle.scenario)} >= {
         (("main", "ask"), ("main", "thanks"), "stars"),
     }
