@@ -78,7 +78,12 @@ async def setup_package(pkg: PackageContext) -> None:
         raise ConfigError(f"cannot prepare the ticket database (DATABASE_URL): {exc}") from exc
     store = create_store(url, now=pkg.clock)
     pkg.stack.push_async_callback(store.close)
-    pkg.services.add(Desk, Desk(store, pkg.kv, bot_key=pkg.scenario))
+    desk = Desk(store, pkg.kv, bot_key=pkg.scenario)
+    try:  # reports delivered just before a crash: DONE now, never sent twice
+        desk.settled_at_start.extend(await store.reconcile())
+    except (SQLAlchemyError, OSError) as exc:
+        raise ConfigError(f"cannot reconcile the delivery journal (DATABASE_URL): {exc}") from exc
+    pkg.services.add(Desk, desk)
     pkg.after_settings(_check_managers)
     if (readiness := pkg.services.find(Readiness)) is not None:  # serve's /readyz
 

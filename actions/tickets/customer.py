@@ -33,7 +33,7 @@ async def submit(ctx: ActionContext, *, vin: str) -> Result:
     with store_errors():
         created = await desk.store.create(
             check.vin, ctx.user.id, ctx.chat.id, display_name(ctx),
-            max_per_hour=int(ctx.settings["TICKETS_PER_HOUR"]),
+            max_per_hour=int(ctx.settings["TICKETS_PER_HOUR"]), locale=ctx.locale,
         )
     now = ctx.now()
     if created.outcome is CreateOutcome.RATE_LIMITED:
@@ -44,7 +44,6 @@ async def submit(ctx: ActionContext, *, vin: str) -> Result:
     if created.outcome is CreateOutcome.DUPLICATE:
         return Result.of("duplicate", ticket=data)
     ctx.log.info("ticket %s opened", created.ticket.id)  # no VIN, no name: not logged
-    await desk.remember_locale(ctx.user.id, ctx.locale)
     await desk.post_card(ctx.notifier, ctx.settings, created.ticket, now)
     return Result.ok(ticket=data, vin_check=vin_check_data(check))
 

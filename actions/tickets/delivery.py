@@ -10,14 +10,20 @@ limit). The order is fixed:
    by its content, the ``%PDF-`` header: a page or a program renamed ``.pdf`` with a PDF mime
    type is refused (``not_pdf``), the claim released, nothing sent to the customer;
 3. send the document to the customer;
-4. on success mark the ticket DONE (and update the card); on failure release the claim and tell
-   the manager why (the customer blocked the bot, or Telegram failed): the ticket stays TAKEN.
+4. on success record the sent message in the delivery journal, then mark the ticket DONE (and
+   update the card); on failure release the claim (only our own claim: it is identified by its
+   assignee and moment) and tell the manager why (the customer blocked the bot, or Telegram
+   failed): the ticket stays TAKEN.
+
+A crash between 3 and 4 leaves a journal row without DONE: the next attempt (or the start-up
+reconciliation, or the SLA job) marks the ticket DONE from the journal and sends no second copy.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+from datetime import datetime
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
@@ -103,40 +109,46 @@ async def _finish(ctx: ActionContext, desk: Desk, ticket: TicketView | None) -> 
     now = ctx.now()
     with store_errors():
         claim = await desk.store.begin_delivery(ticket.id, ctx.user.id)
-    if not claim.ok or claim.ticket is None:
+    if claim.code is TransitionCode.DELIVERED:  # sent before a crash, never marked DONE: finish that
+        return await _settle(ctx, desk, ticket, now)
+    if not claim.ok or claim.ticket is None or claim.ticket.delivery_started_at is None:
         current = claim.ticket or ticket
         return Result.of(_refusal(claim.code, claim.ticket), ticket=ticket_data(current, now))
-    held = claim.ticket
+    held, claimed_at = claim.ticket, claim.ticket.delivery_started_at
+
+    async def release(outcome: str, reason: object) -> Result:
+        if not await desk.store.abort_delivery(held.id, ctx.user.id, claimed_at=claimed_at):
+            log.warning("delivery claim of ticket %s was no longer ours to release", held.id)
+        desk.metrics.delivery_failed(outcome)
+        log.warning("report of ticket %s not delivered (%s): %s", held.id, outcome, reason)
+        return Result.of(outcome, ticket=ticket_data(held, now))
+
     try:
         genuine = await _is_pdf(ctx, document)
     except (TelegramAPIError, ClientError, OSError) as exc:  # OSError: timeouts too
-        await desk.store.abort_delivery(held.id)
-        log.warning("report of ticket %s not downloaded for the check: %s", held.id, exc)
-        return Result.of("failed", ticket=ticket_data(held, now))
+        return await release("failed", f"not downloaded for the check: {exc}")
     except BaseException:
-        await desk.store.abort_delivery(held.id)
+        await desk.store.abort_delivery(held.id, ctx.user.id, claimed_at=claimed_at)
         raise
     if not genuine:
-        await desk.store.abort_delivery(held.id)
-        log.warning("report of ticket %s refused: its content is not a PDF", held.id)
-        return Result.of("not_pdf", ticket=ticket_data(held, now))
+        return await release("not_pdf", "its content is not a PDF")
     try:
-        await ctx.notifier.send("report", held.customer_chat_id, {"ticket": ticket_data(held, now)},
-                                locale=await desk.locale_of(held.customer_user_id),
-                                document=document)
+        message_id = await ctx.notifier.send(
+            "report", held.customer_chat_id, {"ticket": ticket_data(held, now)},
+            locale=await desk.locale_of(held), document=document)
     except (TelegramForbiddenError, TelegramBadRequest) as exc:
-        await desk.store.abort_delivery(held.id)
-        log.warning("report of ticket %s not delivered: %s", held.id, exc)
-        outcome = "blocked" if _unreachable(exc) else "failed"
-        return Result.of(outcome, ticket=ticket_data(held, now))
+        return await release("blocked" if _unreachable(exc) else "failed", exc)
     except TelegramAPIError as exc:
-        await desk.store.abort_delivery(held.id)
-        log.warning("report of ticket %s not delivered, may be retried: %s", held.id, exc)
-        return Result.of("failed", ticket=ticket_data(held, now))
+        return await release("failed", f"may be retried: {exc}")
     except BaseException:
-        await desk.store.abort_delivery(held.id)
+        await desk.store.abort_delivery(held.id, ctx.user.id, claimed_at=claimed_at)
         raise
-    with store_errors():
+    with store_errors():  # the journal first: from here on the customer has the report
+        journal = await desk.store.record_delivery(
+            held.id, ctx.user.id, claimed_at=claimed_at, chat_id=held.customer_chat_id,
+            message_id=message_id, file_id=document.file_id)
+        if journal is None:
+            log.error("ticket %s delivered as message %s but the claim was lost", held.id, message_id)
         done = await desk.store.finish(held.id, ctx.user.id, document.file_id)
     if done.ticket is None or not done.ok:  # cannot happen while we hold the claim
         log.error("ticket %s delivered but not marked done: %s", held.id, done.code)
@@ -144,3 +156,15 @@ async def _finish(ctx: ActionContext, desk: Desk, ticket: TicketView | None) -> 
     ctx.log.info("ticket %s done", held.id)
     await desk.refresh_card(ctx.notifier, ctx.settings, done.ticket, now)
     return Result.ok(ticket=ticket_data(done.ticket, now))
+
+
+async def _settle(ctx: ActionContext, desk: Desk, ticket: TicketView, now: datetime) -> Result:
+    """The journal says the customer has the report already: mark the ticket DONE, send nothing."""
+    with store_errors():
+        await desk.store.reconcile(ticket.id)
+        current = await desk.store.get(ticket.id) or ticket
+    log.warning("ticket %s: report delivered before, marked done without a second copy", ticket.id)
+    if current.status is not TicketStatus.DONE:
+        return Result.of(_refusal(TransitionCode.WRONG_STATUS, current), ticket=ticket_data(current, now))
+    await desk.refresh_card(ctx.notifier, ctx.settings, current, now)
+    return Result.ok(ticket=ticket_data(current, now))

@@ -11,14 +11,15 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.tickets.store import TicketStore, TicketView
+from actions.tickets.metrics import DeskMetrics
+from actions.tickets.store import OutboxStore, TicketStore, TicketView
 from actions.tickets.views import ticket_data
 from engine.actions import ActionContext, NotifierProtocol
 from engine.errors import ServiceUnavailable
@@ -27,7 +28,6 @@ from engine.runtime.storage import KeyValueStore
 __all__ = ["Desk", "display_name", "store_errors"]
 
 log = logging.getLogger("actions.tickets")
-LOCALE_TTL = 400 * 24 * 3600
 UNAVAILABLE_LABEL = "desk.unavailable"
 
 
@@ -55,6 +55,10 @@ class Desk:
     store: TicketStore
     kv: KeyValueStore
     bot_key: str = "tickets"
+    metrics: DeskMetrics = field(default_factory=DeskMetrics)
+    outbox: OutboxStore | None = None  # the relay's side, when webhooks or the archive are set up
+    #: tickets the start-up reconciliation marked DONE: the SLA job's first run updates their cards
+    settled_at_start: list[TicketView] = field(default_factory=list)
 
     # ------------------------------------------------------------------ who is who
 
@@ -82,11 +86,12 @@ class Desk:
     def _locale_key(self, user_id: int) -> str:
         return f"tickets:{self.bot_key}:locale:{user_id}"
 
-    async def remember_locale(self, user_id: int, locale: str) -> None:
-        await self.kv.set(self._locale_key(user_id), locale, LOCALE_TTL)
-
-    async def locale_of(self, user_id: int) -> str | None:
-        return await self.kv.get(self._locale_key(user_id))
+    async def locale_of(self, ticket: TicketView) -> str | None:
+        """The language the customer used when opening ``ticket`` (kept on the ticket); for tickets
+        opened before it was kept, the one an older version remembered in the key-value store."""
+        if ticket.customer_locale:
+            return ticket.customer_locale
+        return await self.kv.get(self._locale_key(ticket.customer_user_id))
 
     # ------------------------------------------------------------------ cards
 

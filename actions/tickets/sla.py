@@ -9,6 +9,10 @@ Every run:
    mentioned again only after SLA_REMIND_EVERY_MINUTES. One message per run at most keeps the
    bot far below Telegram's limit of 20 messages a minute in a group. 0 minutes turns a kind of
    reminder off.
+
+Before that, reports the delivery journal says were delivered but whose ticket a crash left TAKEN
+are marked DONE (their cards updated), and the monitoring gauges (tickets by status, SLA
+breaches, the outbox) are refreshed.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from datetime import timedelta
 from aiogram.exceptions import TelegramAPIError
 
 from actions.tickets.desk_service import Desk
+from actions.tickets.store import TicketStatus
 from actions.tickets.views import ticket_data
 from engine.actions import ActionContext, Result, action
 
@@ -40,11 +45,18 @@ def _minutes(ctx: ActionContext, name: str) -> timedelta:
 async def remind(ctx: ActionContext) -> Result:
     desk = ctx.services.get(Desk)
     now = ctx.now()
+    for finished in [*desk.settled_at_start, *await desk.store.reconcile()]:
+        await desk.refresh_card(ctx.notifier, ctx.settings, finished, now)
+    desk.settled_at_start.clear()
     for ticket in await desk.store.unposted(REPOST_AFTER, limit=REPOST_PER_RUN):
         if not await desk.post_card(ctx.notifier, ctx.settings, ticket, now):
             break  # Telegram still refuses: try again next run
     new_after = _minutes(ctx, "SLA_NEW_MINUTES")
     taken_after = _minutes(ctx, "SLA_TAKEN_MINUTES")
+    breaching = await desk.store.due_reminders(new_after, taken_after, timedelta(0))
+    desk.metrics.breaches(sum(t.status is TicketStatus.NEW for t in breaching),
+                          sum(t.status is TicketStatus.TAKEN for t in breaching))
+    await desk.metrics.refresh(desk.store, desk.outbox)
     if new_after is NEVER and taken_after is NEVER:
         return Result.ok()
     due = await desk.store.due_reminders(new_after, taken_after,

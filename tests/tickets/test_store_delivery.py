@@ -122,12 +122,15 @@ async def test_a_stale_claim_can_be_taken_over(store: TicketStore, clock: Manual
 
 async def test_abort_releases_the_claim_for_the_next_attempt(store: TicketStore, clock: ManualClock) -> None:
     ticket = await taken_ticket(store)
-    assert (await store.begin_delivery(ticket.id, MANAGER)).ok
-    assert await store.abort_delivery(ticket.id)
+    claim = (await store.begin_delivery(ticket.id, MANAGER)).ticket
+    assert claim is not None
+    assert claim.delivery_started_at is not None
+    claimed_at = claim.delivery_started_at
+    assert await store.abort_delivery(ticket.id, MANAGER, claimed_at=claimed_at)
     released = await store.get(ticket.id)
     assert released is not None
     assert (released.status, released.delivery_started_at) == (TicketStatus.TAKEN, None)
-    assert not await store.abort_delivery(ticket.id)  # nothing left to release
+    assert not await store.abort_delivery(ticket.id, MANAGER, claimed_at=claimed_at)  # nothing to release
     clock.advance(seconds=1)
     retry = await store.begin_delivery(ticket.id, MANAGER)  # at once, no need to wait for staleness
     assert retry.ok
@@ -138,7 +141,7 @@ async def test_abort_releases_the_claim_for_the_next_attempt(store: TicketStore,
     await store.begin_delivery(deleted.id, MANAGER)
     await store.soft_delete(deleted.id)
     for ticket_id in (new.id, deleted.id, 999_999):
-        assert not await store.abort_delivery(ticket_id)
+        assert not await store.abort_delivery(ticket_id, MANAGER, claimed_at=clock.current)
 
 
 async def test_finish_releases_the_claim(store: TicketStore, clock: ManualClock) -> None:
@@ -154,7 +157,8 @@ async def test_finish_releases_the_claim(store: TicketStore, clock: ManualClock)
     assert done.ticket is not None
     assert (done.ticket.status, done.ticket.done_at, done.ticket.delivery_started_at) == (
         TicketStatus.DONE, clock.current, None)
-    assert not await store.abort_delivery(ticket.id)
+    assert not await store.abort_delivery(ticket.id, MANAGER,
+                                          claimed_at=clock.current - timedelta(seconds=20))
     assert (await store.begin_delivery(ticket.id, MANAGER)).code is TransitionCode.WRONG_STATUS
 
 
@@ -261,12 +265,13 @@ async def test_0002_upgrades_and_downgrades_without_losing_tickets(empty_databas
     assert before["revision"] == "0001"
     assert len(rows) == 1
 
-    await upgrade_database(empty_database_url)
+    await upgrade_database(empty_database_url, "0002")
     upgraded, upgraded_rows = await snapshot(empty_database_url)
     assert upgraded["revision"] == "0002"
     assert [c[0] for c in upgraded["columns"]] == [c[0] for c in before["columns"]] + ["delivery_started_at"]
     assert (upgraded["indexes"], upgraded["checks"]) == (before["indexes"], before["checks"])
     assert upgraded_rows == rows
+    await upgrade_database(empty_database_url)  # the store needs the newest schema
     store = TicketStore(create_database_engine(empty_database_url), now=clock)
     try:
         ticket_id = rows[0][0]
@@ -290,5 +295,5 @@ async def test_0002_upgrades_and_downgrades_without_losing_tickets(empty_databas
                     "created_at) VALUES (:vin, 1, 2, 'Ann', 'NEW', CURRENT_TIMESTAMP)"), {"vin": VINS[0]})
     finally:
         await engine.dispose()
-    await upgrade_database(empty_database_url)  # and up again
+    await upgrade_database(empty_database_url, "0002")  # and up again
     assert (await snapshot(empty_database_url))[0] == upgraded

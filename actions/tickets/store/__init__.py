@@ -3,10 +3,12 @@
 from .database import DEFAULT_DATABASE_URL, async_database_url, create_database_engine
 from .migrate import upgrade_database
 from .models import MAX_TICKET_ID, TicketId, TicketStatus
+from .outbox import EVENT_TYPES, OutboxCounts, OutboxItem, OutboxRouting, OutboxStore, ticket_payload
 from .store import TicketStore, create_store
 from .views import (
     CreateOutcome,
     CreateResult,
+    DeliveryView,
     ManagerStats,
     TakeResult,
     TicketView,
@@ -16,10 +18,16 @@ from .views import (
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "EVENT_TYPES",
     "MAX_TICKET_ID",
     "CreateOutcome",
     "CreateResult",
+    "DeliveryView",
     "ManagerStats",
+    "OutboxCounts",
+    "OutboxItem",
+    "OutboxRouting",
+    "OutboxStore",
     "TakeResult",
     "TicketId",
     "TicketStatus",
@@ -30,5 +38,6 @@ __all__ = [
     "async_database_url",
     "create_database_engine",
     "create_store",
+    "ticket_payload",
     "upgrade_database",
 ]

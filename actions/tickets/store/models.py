@@ -7,7 +7,19 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from annotated_types import Ge, Le
-from sqlalchemy import BigInteger, DateTime, Dialect, Enum, Index, Integer, MetaData, String, text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Dialect,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -17,10 +29,12 @@ NAMING_CONVENTION = {
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
     "ck": "ck_%(table_name)s_%(constraint_name)s",
     "pk": "pk_%(table_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
 }
 # The partial unique index's condition: at most one open ticket per customer and VIN.
 OPEN_TICKET_CONDITION = "status IN ('NEW', 'TAKEN') AND deleted_at IS NULL"
-NAME_LENGTH = 256  # customer and manager display names are cut to this length
+NAME_LENGTH = 256
+LOCALE_LENGTH = 16  # customer and manager display names are cut to this length
 MAX_TICKET_ID = 2**31 - 1  # the id column is an INTEGER: 32-bit on PostgreSQL
 #: a ticket number as actions take it: the engine refuses any other value before they run
 TicketId = Annotated[int, Ge(1), Le(MAX_TICKET_ID)]
@@ -94,6 +108,7 @@ class Ticket(Base):
     canceled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     delivery_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    customer_locale: Mapped[str | None] = mapped_column(String(LOCALE_LENGTH))
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     __table_args__ = (
@@ -111,4 +126,59 @@ class Ticket(Base):
         # race-safe duplicate protection: one open ticket per customer and VIN
         Index("uq_tickets_open_customer_vin", "customer_user_id", "vin", unique=True,
               sqlite_where=text(OPEN_TICKET_CONDITION), postgresql_where=text(OPEN_TICKET_CONDITION)),
+    )
+
+
+class Delivery(Base):
+    """The delivery journal: a report that reached the customer (its message), written before the ticket is
+    marked DONE. ``settled_at`` is set when the ticket became DONE from it; an unsettled row after a crash is
+    finished by :meth:`TicketStore.reconcile` instead of sending a second copy. ``archive_key`` and
+    ``sha256`` say where the PDF was archived (S3) and its checksum, once it was."""
+
+    __tablename__ = "ticket_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(Integer, ForeignKey("tickets.id"))
+    manager_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    file_id: Mapped[str] = mapped_column(String(256))
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    archive_key: Mapped[str | None] = mapped_column(String(1024))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_ticket_deliveries_ticket", "ticket_id", "settled_at"),)
+
+
+class OutboxMessage(Base):
+    """The transactional outbox: one row per event and destination, written in the transaction that changed
+    the ticket, sent (and retried with backoff) by :class:`~actions.tickets.outbox.OutboxRelay`.
+
+    ``event_id`` is the idempotency key receivers see (the same on every retry); ``destination`` is a
+    webhook URL or ``s3`` (archive a report); ``locked_until`` is a relay's lease on the row (a relay that
+    died loses it when it runs out); ``sent_at`` or ``failed_at`` (given up) end the row's life.
+    """
+
+    __tablename__ = "tickets_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36))
+    event_type: Mapped[str] = mapped_column(String(32))
+    destination: Mapped[str] = mapped_column(String(1024))
+    ticket_id: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    lock_token: Mapped[str | None] = mapped_column(String(36))
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(512))
+
+    __table_args__ = (
+        Index("uq_tickets_outbox_event_destination", "event_id", "destination", unique=True),
+        # the relay's scan: rows not yet sent nor given up, by due time
+        Index("ix_tickets_outbox_due", "sent_at", "failed_at", "next_attempt_at"),
     )

@@ -9,18 +9,20 @@ in flight at a time.
 from __future__ import annotations
 
 import statistics
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..vin import VIN_LENGTH, normalize_vin
-from .database import WRITE_OPTION, advisory_lock, create_database_engine
-from .models import NAME_LENGTH, OPEN_STATUSES, Ticket, TicketStatus
+from .base import utc_now, visible
+from .database import advisory_lock, create_database_engine
+from .delivery import DeliveryStore
+from .models import LOCALE_LENGTH, NAME_LENGTH, OPEN_STATUSES, Ticket, TicketStatus
+from .outbox import OutboxRouting
 from .views import (
     CreateOutcome,
     CreateResult,
@@ -31,72 +33,23 @@ from .views import (
 )
 
 RATE_WINDOW: Final = timedelta(hours=1)
-DELIVERY_STALE_AFTER: Final = timedelta(minutes=5)
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _visible() -> ColumnElement[bool]:
-    return Ticket.deleted_at.is_(None)
-
-
-class TicketStore:
+class TicketStore(DeliveryStore):
     """Tickets in a SQL database (SQLite or PostgreSQL through SQLAlchemy's asyncio extension).
 
-    ``now`` is the clock (aware datetimes); tests pass a controllable one. The schema is created by
-    :func:`upgrade_database`, never by the store. Call :meth:`close` on shutdown.
+    ``now`` is the clock (aware datetimes); tests pass a controllable one. ``routing``: where the outbox
+    sends events (see :class:`StoreBase`). The schema is created by :func:`upgrade_database`, never by the
+    store. Call :meth:`close` on shutdown.
     """
-
-    def __init__(self, engine: AsyncEngine, *, now: Callable[[], datetime] = utc_now) -> None:
-        self._engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        self._clock = now
-
-    @property
-    def engine(self) -> AsyncEngine:
-        return self._engine
-
-    async def close(self) -> None:
-        """Close every pooled connection (graceful shutdown)."""
-        await self._engine.dispose()
-
-    def _now(self) -> datetime:
-        moment = self._clock()
-        if moment.tzinfo is None or moment.utcoffset() is None:
-            raise ValueError("the store's clock returned a naive datetime")
-        return moment.astimezone(UTC)
-
-    @asynccontextmanager
-    async def _transaction(self, *, write: bool) -> AsyncIterator[AsyncSession]:
-        async with self._sessions() as session, session.begin():
-            await session.connection(execution_options={WRITE_OPTION: write})
-            yield session
-
-    async def _load(self, session: AsyncSession, ticket_id: int) -> TicketView | None:
-        row = await session.scalar(
-            select(Ticket).where(Ticket.id == ticket_id, _visible())
-            .execution_options(populate_existing=True))
-        return None if row is None else TicketView.of(row)
-
-    async def _views(self, session: AsyncSession, query: Select[Ticket]) -> list[TicketView]:
-        return [TicketView.of(row) for row in (await session.scalars(query)).all()]
-
-    async def _update(self, session: AsyncSession, ticket_id: int, *conditions: ColumnElement[bool],
-                      **values: Any) -> bool:
-        """``UPDATE tickets SET values WHERE id AND visible AND conditions``; true when a row changed."""
-        connection = await session.connection()
-        result = await connection.execute(
-            update(Ticket).where(Ticket.id == ticket_id, _visible(), *conditions).values(**values))
-        return result.rowcount == 1
 
     # --- customers ---------------------------------------------------------------------------------
 
     async def create(self, vin: str, customer_user_id: int, customer_chat_id: int, customer_name: str,
-                     *, max_per_hour: int) -> CreateResult:
+                     *, max_per_hour: int, locale: str | None = None) -> CreateResult:
         """Open a NEW ticket, unless the customer already has an open one for ``vin`` (that one is
-        returned) or opened ``max_per_hour`` tickets in the last hour. ``vin`` must be normalised."""
+        returned) or opened ``max_per_hour`` tickets in the last hour. ``vin`` must be normalised;
+        ``locale`` is the customer's language, kept on the ticket. Writes ``ticket.created``."""
         if len(vin) != VIN_LENGTH or normalize_vin(vin) != vin:
             raise ValueError(f"not a normalised {VIN_LENGTH}-character VIN: {vin!r}")
         if max_per_hour < 1:
@@ -118,10 +71,13 @@ class TicketStore:
                     return CreateResult(CreateOutcome.RATE_LIMITED, retry_after=retry_after)
                 ticket = Ticket(vin=vin, customer_user_id=customer_user_id, customer_chat_id=customer_chat_id,
                                 customer_name=customer_name[:NAME_LENGTH], status=TicketStatus.NEW,
-                                priority=0, created_at=now)
+                                priority=0, created_at=now, customer_locale=(locale or None) and
+                                locale[:LOCALE_LENGTH])
                 session.add(ticket)
                 await session.flush()
-                return CreateResult(CreateOutcome.CREATED, TicketView.of(ticket))
+                view = TicketView.of(ticket)
+                self._emit(session, "ticket.created", view)
+                return CreateResult(CreateOutcome.CREATED, view)
         except IntegrityError:
             # Another transaction opened the same customer + VIN first (the partial unique index).
             async with self._transaction(write=False) as session:
@@ -133,14 +89,14 @@ class TicketStore:
     async def _find_open(self, session: AsyncSession, customer_user_id: int, vin: str) -> TicketView | None:
         rows = await self._views(session, select(Ticket).where(
             Ticket.customer_user_id == customer_user_id, Ticket.vin == vin,
-            Ticket.status.in_(OPEN_STATUSES), _visible()).order_by(Ticket.id).limit(1))
+            Ticket.status.in_(OPEN_STATUSES), visible()).order_by(Ticket.id).limit(1))
         return rows[0] if rows else None
 
     async def customer_tickets(self, user_id: int, limit: int = 10) -> list[TicketView]:
         """The customer's tickets, newest first."""
         async with self._transaction(write=False) as session:
             return await self._views(session, select(Ticket)
-                                     .where(Ticket.customer_user_id == user_id, _visible())
+                                     .where(Ticket.customer_user_id == user_id, visible())
                                      .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit))
 
     async def cancel(self, ticket_id: int, customer_user_id: int) -> TransitionResult:
@@ -150,6 +106,8 @@ class TicketStore:
                 session, ticket_id, Ticket.customer_user_id == customer_user_id,
                 Ticket.status == TicketStatus.NEW, status=TicketStatus.CANCELED, canceled_at=self._now())
             ticket = await self._load(session, ticket_id)
+            if changed:
+                self._emit(session, "ticket.canceled", ticket)
         if changed:
             return TransitionResult(TransitionCode.OK, ticket)
         if ticket is None or ticket.customer_user_id != customer_user_id:
@@ -164,7 +122,7 @@ class TicketStore:
 
     async def by_card_message(self, message_id: int, *, chat_id: int | None = None) -> TicketView | None:
         """The ticket whose manager card is ``message_id`` (in ``chat_id`` when given)."""
-        query = select(Ticket).where(Ticket.card_message_id == message_id, _visible())
+        query = select(Ticket).where(Ticket.card_message_id == message_id, visible())
         if chat_id is not None:
             query = query.where(Ticket.card_chat_id == chat_id)
         async with self._transaction(write=False) as session:
@@ -178,22 +136,29 @@ class TicketStore:
 
     async def open_tickets(self, limit: int | None = None) -> list[TicketView]:
         """The queue: NEW and TAKEN tickets, most urgent first, then oldest first."""
-        query = (select(Ticket).where(Ticket.status.in_(OPEN_STATUSES), _visible())
+        query = (select(Ticket).where(Ticket.status.in_(OPEN_STATUSES), visible())
                  .order_by(Ticket.priority.desc(), Ticket.created_at, Ticket.id).limit(limit))
         async with self._transaction(write=False) as session:
             return await self._views(session, query)
 
     async def count_open(self) -> int:
         """How many tickets are in the queue (NEW and TAKEN), without loading them."""
-        query = select(func.count()).select_from(Ticket).where(Ticket.status.in_(OPEN_STATUSES), _visible())
+        query = select(func.count()).select_from(Ticket).where(Ticket.status.in_(OPEN_STATUSES), visible())
         async with self._transaction(write=False) as session:
             return (await session.execute(query)).scalar_one()
+
+    async def count_by_status(self) -> dict[TicketStatus, int]:
+        """How many visible tickets are in each state (every state present, 0 when none)."""
+        query = select(Ticket.status, func.count()).where(visible()).group_by(Ticket.status)
+        async with self._transaction(write=False) as session:
+            found = {TicketStatus(status): int(n) for status, n in (await session.execute(query)).all()}
+        return {status: found.get(status, 0) for status in TicketStatus}
 
     async def unposted(self, older_than: timedelta, limit: int = 20) -> list[TicketView]:
         """Open tickets created at least ``older_than`` ago that still have no manager card (posting it
         failed), oldest first: a background job posts them again and calls :meth:`set_card_message`."""
         query = (select(Ticket)
-                 .where(Ticket.status.in_(OPEN_STATUSES), _visible(), Ticket.card_message_id.is_(None),
+                 .where(Ticket.status.in_(OPEN_STATUSES), visible(), Ticket.card_message_id.is_(None),
                         Ticket.created_at <= self._now() - older_than)
                  .order_by(Ticket.created_at, Ticket.id).limit(limit))
         async with self._transaction(write=False) as session:
@@ -207,6 +172,8 @@ class TicketStore:
                 status=TicketStatus.TAKEN, assignee_id=manager_id, assignee_name=manager_name[:NAME_LENGTH],
                 taken_at=self._now(), last_reminded_at=None)
             ticket = await self._load(session, ticket_id)
+            if changed:
+                self._emit(session, "ticket.taken", ticket)
         if changed:
             return TransitionResult(TransitionCode.OK, ticket)
         if ticket is None:
@@ -216,55 +183,6 @@ class TicketStore:
                 TransitionCode.TAKEN_BY_OTHER
             return TransitionResult(code, ticket)
         return TransitionResult(TransitionCode.WRONG_STATUS, ticket)
-
-    async def finish(self, ticket_id: int, manager_id: int, report_file_id: str) -> TransitionResult:
-        """TAKEN → DONE by its assignee. Call it only after the customer has received the report; it also
-        releases the delivery claim of :meth:`begin_delivery` (finishing does not require one)."""
-        async with self._transaction(write=True) as session:
-            changed = await self._update(
-                session, ticket_id, Ticket.status == TicketStatus.TAKEN, Ticket.assignee_id == manager_id,
-                status=TicketStatus.DONE, report_file_id=report_file_id, done_at=self._now(),
-                delivery_started_at=None)
-            ticket = await self._load(session, ticket_id)
-        if changed:
-            return TransitionResult(TransitionCode.OK, ticket)
-        if ticket is None:
-            return TransitionResult(TransitionCode.NOT_FOUND)
-        if ticket.status is TicketStatus.TAKEN:
-            return TransitionResult(TransitionCode.NOT_ASSIGNEE, ticket)
-        return TransitionResult(TransitionCode.WRONG_STATUS, ticket)
-
-    async def begin_delivery(self, ticket_id: int, manager_id: int, *,
-                             stale_after: timedelta = DELIVERY_STALE_AFTER) -> TransitionResult:
-        """The assignee claims the sending of a TAKEN ticket's report; exactly one of several simultaneous
-        claims wins. After OK send the document, then call :meth:`finish` (delivered) or
-        :meth:`abort_delivery` (failed). A claim older than ``stale_after`` (its sender died) can be taken
-        over; a fresher one gives DELIVERING."""
-        if stale_after <= timedelta(0):
-            raise ValueError("stale_after must be positive")
-        now = self._now()
-        claimable = or_(Ticket.delivery_started_at.is_(None), Ticket.delivery_started_at <= now - stale_after)
-        async with self._transaction(write=True) as session:
-            changed = await self._update(
-                session, ticket_id, Ticket.status == TicketStatus.TAKEN, Ticket.assignee_id == manager_id,
-                claimable, delivery_started_at=now)
-            ticket = await self._load(session, ticket_id)
-        if changed:
-            return TransitionResult(TransitionCode.OK, ticket)
-        if ticket is None:
-            return TransitionResult(TransitionCode.NOT_FOUND)
-        if ticket.status is not TicketStatus.TAKEN:
-            return TransitionResult(TransitionCode.WRONG_STATUS, ticket)
-        if ticket.assignee_id != manager_id:
-            return TransitionResult(TransitionCode.NOT_ASSIGNEE, ticket)
-        return TransitionResult(TransitionCode.DELIVERING, ticket)
-
-    async def abort_delivery(self, ticket_id: int) -> bool:
-        """Release the delivery claim of a TAKEN ticket (sending failed), so it can be claimed again at once;
-        false when there was no claim to release."""
-        async with self._transaction(write=True) as session:
-            return await self._update(session, ticket_id, Ticket.status == TicketStatus.TAKEN,
-                                      Ticket.delivery_started_at.is_not(None), delivery_started_at=None)
 
     async def raise_priority(self, ticket_id: int, by: int = 1) -> TicketView | None:
         """Make an open ticket more urgent (``by`` may be negative); ``None`` when it is not open."""
@@ -290,7 +208,7 @@ class TicketStore:
             and_(Ticket.status == TicketStatus.TAKEN, Ticket.taken_at <= now - taken_after),
         )
         quiet = or_(Ticket.last_reminded_at.is_(None), Ticket.last_reminded_at <= now - remind_every)
-        query = (select(Ticket).where(stale, quiet, _visible())
+        query = (select(Ticket).where(stale, quiet, visible())
                  .order_by(Ticket.priority.desc(), Ticket.created_at, Ticket.id))
         async with self._transaction(write=False) as session:
             return await self._views(session, query)
@@ -303,7 +221,7 @@ class TicketStore:
         async with self._transaction(write=True) as session:
             connection = await session.connection()
             result = await connection.execute(
-                update(Ticket).where(Ticket.id.in_(wanted), _visible()).values(last_reminded_at=self._now()))
+                update(Ticket).where(Ticket.id.in_(wanted), visible()).values(last_reminded_at=self._now()))
             return result.rowcount
 
     # --- statistics --------------------------------------------------------------------------------
@@ -312,7 +230,7 @@ class TicketStore:
         """Per manager: tickets taken and finished since ``since`` (all time when ``None``) and the median
         time from taking to finishing; busiest first."""
         query = select(Ticket.assignee_id, Ticket.assignee_name, Ticket.taken_at, Ticket.done_at,
-                       Ticket.status).where(Ticket.assignee_id.is_not(None), _visible())
+                       Ticket.status).where(Ticket.assignee_id.is_not(None), visible())
         if since is not None:
             query = query.where(or_(Ticket.taken_at >= since, Ticket.done_at >= since))
         async with self._transaction(write=False) as session:
@@ -342,6 +260,7 @@ def summarize(rows: Sequence[Any], since: datetime | None) -> list[ManagerStats]
     return sorted(result, key=lambda s: (-s.done, -s.taken, s.manager_id))
 
 
-def create_store(database_url: str, *, now: Callable[[], datetime] = utc_now) -> TicketStore:
+def create_store(database_url: str, *, now: Callable[[], datetime] = utc_now,
+                 routing: OutboxRouting | None = None) -> TicketStore:
     """A store with its own engine for ``database_url`` (the schema comes from :func:`upgrade_database`)."""
-    return TicketStore(create_database_engine(database_url), now=now)
+    return TicketStore(create_database_engine(database_url), now=now, routing=routing)

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .models import OPEN_STATUSES, Ticket, TicketStatus
+from .models import OPEN_STATUSES, Delivery, Ticket, TicketStatus
 
 
 @dataclass(frozen=True)
@@ -16,8 +16,9 @@ class TicketView:
     ``card_chat_id`` / ``card_message_id`` locate the manager card (replies are resolved through them, never
     by parsing message text); ``priority``: higher is more urgent; ``last_reminded_at``: the last SLA
     reminder about this ticket; ``delivery_started_at``: when the assignee began sending the report (a claim
-    taken by ``TicketStore.begin_delivery``, ``None`` when no delivery is in flight); ``deleted_at`` is always
-    ``None`` here (deleted tickets are hidden).
+    taken by ``TicketStore.begin_delivery``, ``None`` when no delivery is in flight); ``customer_locale``: the
+    language the customer used when opening it (their messages are sent in it; ``None`` for tickets opened
+    before it was kept); ``deleted_at`` is always ``None`` here (deleted tickets are hidden).
     """
 
     id: int
@@ -39,6 +40,7 @@ class TicketView:
     last_reminded_at: datetime | None
     delivery_started_at: datetime | None
     deleted_at: datetime | None
+    customer_locale: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -55,6 +57,7 @@ class TicketView:
             created_at=row.created_at, taken_at=row.taken_at, done_at=row.done_at,
             canceled_at=row.canceled_at, last_reminded_at=row.last_reminded_at,
             delivery_started_at=row.delivery_started_at, deleted_at=row.deleted_at,
+            customer_locale=row.customer_locale,
         )
 
 
@@ -83,6 +86,7 @@ class TransitionCode(enum.StrEnum):
     ALREADY_YOURS = "already_yours"  # take: this manager already holds it (a double click)
     NOT_ASSIGNEE = "not_assignee"  # finish, begin_delivery: the ticket is held by another manager
     DELIVERING = "delivering"  # begin_delivery: another delivery of this ticket's report is in flight
+    DELIVERED = "delivered"  # begin_delivery: the journal says the report already reached the customer
 
 
 @dataclass(frozen=True)
@@ -109,3 +113,25 @@ class ManagerStats:
     taken: int
     done: int
     median_seconds_to_done: float | None
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    """One row of the delivery journal (see ``actions.tickets.store.models.Delivery``)."""
+
+    id: int
+    ticket_id: int
+    manager_id: int
+    chat_id: int
+    message_id: int
+    file_id: str
+    sent_at: datetime
+    settled_at: datetime | None
+    archive_key: str | None
+    sha256: str | None
+
+    @classmethod
+    def of(cls, row: Delivery) -> DeliveryView:
+        return cls(id=row.id, ticket_id=row.ticket_id, manager_id=row.manager_id, chat_id=row.chat_id,
+                   message_id=row.message_id, file_id=row.file_id, sent_at=row.sent_at,
+                   settled_at=row.settled_at, archive_key=row.archive_key, sha256=row.sha256)
