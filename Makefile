@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 SCENARIO ?= scenarios/orders.yaml
 PORT ?= 8080
 
-.PHONY: setup system demo shell test lint check graph clean
+.PHONY: setup system demo shell test lint check graph clean bench
 
 # Creates .venv when missing or broken; installs only when pyproject.toml changed (a stamp holds its hash).
 setup:
@@ -38,6 +38,11 @@ test: setup system
 	$(BIN)/python -m mypy
 	$(BIN)/python -m engine check scenarios/
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --durations=15
+
+# Figures next to their targets, engine against the hand-written bot in bench/ (about 5 minutes;
+# not part of test). QUICK=1: smaller crowds.
+bench: setup system
+	$(BIN)/python -m bench.run $(if $(QUICK),--quick,)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

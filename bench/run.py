@@ -1,0 +1,165 @@
+"""``make bench``: every figure next to its target, in one run, engine against the hand-written bot.
+
+    .venv/bin/python -m bench.run [--quick]
+
+Each part runs in its own process (clean memory and GC state): in process (bench.inprocess,
+engine and hand-written in turn, twice), end to end over HTTP with process memory and with a
+real redis-server started here on a free loopback port (bench.e2e), scale (bench.scale) and
+REGOS load (bench.regos_load). Prints a table; nothing is asserted. ``--quick``: smaller
+crowds, for trying the bench itself.
+
+Not measured yet: ``serve`` in webhook mode (updates/s per process, with 2 processes, p99 at
+300 updates/s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+Row = dict[str, Any]
+
+
+def run(module: str, *args: str) -> list[Row]:
+    done = subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True,
+                          text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{module} {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[str | None]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        yield None
+        return
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                 "--appendonly", "no", "--dir", tmp],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                with socket.socket() as sock, contextlib.suppress(OSError):
+                    sock.connect(("127.0.0.1", port))
+                    break
+                time.sleep(0.05)
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def table(rows: list[tuple[str, str, str, str, str]]) -> str:
+    head = ("figure", "engine", "hand-written", "target", "")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(5)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+             for r in [head, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    users = "10,50" if args.quick else "10,50,200"
+    rows: list[tuple[str, str, str, str, str]] = []
+    started = time.monotonic()
+
+    print("in process ...", file=sys.stderr)
+    customers = "15" if args.quick else "40"
+    speed: dict[str, list[float]] = {"engine": [], "handwritten": []}
+    for _ in range(2):
+        for bot in ("engine", "handwritten"):
+            speed[bot] += [r["updates_per_s"] for r in run("bench.inprocess", "--bot", bot,
+                                                               "--customers", customers)]
+    eng, hand = statistics.median(speed["engine"]), statistics.median(speed["handwritten"])
+    rows.append(("in process: updates/s", f"{eng:.0f}", f"{hand:.0f}",
+                 f"engine/hand >= 1.0x (is {eng / hand:.2f}x)", verdict(eng >= hand)))
+
+    with redis_server() as redis_url:
+        for storage in ("memory", "redis"):
+            if storage == "redis" and redis_url is None:
+                rows.append(("end to end with Redis", "-", "-", "redis-server not installed", ""))
+                continue
+            print(f"end to end, {storage} ...", file=sys.stderr)
+            extra = ["--redis", redis_url] if storage == "redis" and redis_url else []
+            got = {bot: run("bench.e2e", "--bot", bot, "--users", users, *extra)
+                   for bot in ("engine", "handwritten")}
+            for e, h in zip(got["engine"], got["handwritten"], strict=True):
+                rows += e2e_rows(storage, e, h)
+        print("scale ...", file=sys.stderr)
+        scale = run("bench.scale", *(["--redis", redis_url] if redis_url else []))[0]
+    rows.append((f"check + compile, {scale['windows']} windows", f"{scale['check_compile_s']:.2f} s",
+                 "", "< 1 s beyond start-up", verdict(scale["check_compile_s"] < 1)))
+    if "redis_bytes_per_conversation" in scale:
+        size = scale["redis_bytes_per_conversation"]
+        rows.append(("Redis per idle conversation", f"{size:.0f} B", "", "< 2 KB",
+                     verdict(size < 2048)))
+
+    print("REGOS ...", file=sys.stderr)
+    regos = run("bench.regos_load", "--customers", "200" if args.quick else "1000")[0]
+    rows.append((f"Item/GetExt per distinct page ({regos['customers']} customers, "
+                 f"{regos['seconds']:.0f} s)", str(regos["getext_per_page_max"]), "",
+                 "<= 1 per page per TTL (60 s)",
+                 verdict(regos["getext_per_page_max"] <= -(-regos["seconds"] // 60))))
+    per = ", ".join(f"{m} {c}" for m, c in regos["per_customer"].items())
+    rows.append(("REGOS requests per browsing customer", per, "", "", ""))
+    rows.append((f"REGOS rate, {regos['limit_requests']} requests at once",
+                 f"{regos['sustained_req_per_s']:.2f}/s after the burst, "
+                 f"{regos['refused_8213']} refused (8213)", "", "<= 2/s, none refused",
+                 verdict(regos["sustained_req_per_s"] <= 2.2 and regos["refused_8213"] == 0)))
+    rows.append(("serve (webhook) figures", "-", "-", "not measured yet", ""))
+    print(table(rows))
+    print(f"\n(the whole bench took {time.monotonic() - started:.0f} s; wall-clock figures "
+          "depend on what else runs on the machine, CPU per update less so)")
+
+
+def e2e_rows(storage: str, e: Row, h: Row) -> list[tuple[str, str, str, str, str]]:
+    n = e["users"]
+    ratio = e["cpu_ms_per_update"] / h["cpu_ms_per_update"]
+    where = f"{storage}, {n} users"
+    return [
+        (f"{where}: updates/s", f"{e['updates_per_s']:.0f}", f"{h['updates_per_s']:.0f}", "", ""),
+        (f"{where}: p50/p95/p99 ms", _lat(e), _lat(h), "p99 < 100 ms at 50 users" if n == 50 else "",
+         verdict(e["p99_ms"] < 100) if n == 50 else ""),
+        (f"{where}: CPU ms/update", f"{e['cpu_ms_per_update']:.2f}", f"{h['cpu_ms_per_update']:.2f}",
+         f"<= 0.7x hand (is {ratio:.2f}x)", verdict(ratio <= 0.7)),
+        (f"{where}: Bot API calls/update", f"{e['calls_per_update']:.2f}",
+         f"{h['calls_per_update']:.2f}", "", ""),
+        (f"{where}: peak RSS MB", f"{e['peak_rss_mb']:.0f}", f"{h['peak_rss_mb']:.0f}", "", ""),
+    ]
+
+
+def _lat(row: Row) -> str:
+    return f"{row['p50_ms']:.0f}/{row['p95_ms']:.0f}/{row['p99_ms']:.0f}"
+
+
+if __name__ == "__main__":
+    main()
