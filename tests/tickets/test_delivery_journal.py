@@ -103,9 +103,9 @@ async def test_reconciliation_by_several_processes_finishes_each_ticket_once(
             await other.close()
     assert sorted(t.id for found in results for t in found) == ids
     for n, ticket_id in enumerate(ids):
-        ticket = await store.get(ticket_id)
-        assert ticket is not None
-        assert (ticket.status, ticket.report_file_id) == (TicketStatus.DONE, f"file-{n}")
+        done = await store.get(ticket_id)
+        assert done is not None
+        assert (done.status, done.report_file_id) == (TicketStatus.DONE, f"file-{n}")
 
 
 async def test_reconciliation_of_one_ticket_leaves_the_others(store: TicketStore) -> None:
