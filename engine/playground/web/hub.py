@@ -57,8 +57,8 @@ class Hub:
     people: dict[int, Person] = field(default_factory=dict)
     restart_needed: list[str] = field(default_factory=list)
     on_event: Callable[[str], None] = print
-    _watchers: list[Watched] = field(default_factory=list)
-    _python: Watched | None = None
+    source_files: list[Watched] = field(default_factory=list)  # scenarios and templates
+    python_files: Watched | None = None  # actions' and the engine's code
     _task: asyncio.Task[None] | None = None
     _reloading: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -101,8 +101,8 @@ class Hub:
                 spec = importlib.util.find_spec(dotted.split(".")[0])
                 if spec is not None and spec.origin:
                     python.add(Path(spec.origin).parent)
-        self._watchers = [Watched(sorted(sources), SOURCE_SUFFIXES)]
-        self._python = Watched(sorted(python), (".py",))
+        self.source_files = [Watched(sorted(sources), SOURCE_SUFFIXES)]
+        self.python_files = Watched(sorted(python), (".py",))
         self._task = asyncio.create_task(self._watch_loop(), name="playground-watch")
 
     async def close(self) -> None:
@@ -124,8 +124,8 @@ class Hub:
             await asyncio.sleep(POLL_SECONDS)
             rounds += 1
             await self.catch_up()
-            if self._python is not None and rounds % PYTHON_POLL_ROUNDS == 0:
-                for path in await asyncio.to_thread(self._python.poll):
+            if self.python_files is not None and rounds % PYTHON_POLL_ROUNDS == 0:
+                for path in await asyncio.to_thread(self.python_files.poll):
                     if path not in self.restart_needed:
                         self.restart_needed.append(path)
                         self.on_event(f"{path} changed: Python changes need a restart")
@@ -135,7 +135,7 @@ class Hub:
         before each action of the page, so what a person does right after saving a file
         meets the new version)."""
         async with self._reloading:
-            changed = [p for w in self._watchers for p in await asyncio.to_thread(w.poll)]
+            changed = [p for w in self.source_files for p in await asyncio.to_thread(w.poll)]
             if changed:
                 await self.reload_all(changed)
 

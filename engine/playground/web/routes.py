@@ -27,6 +27,7 @@ log = logging.getLogger("engine.playground")
 STATIC = Path(__file__).resolve().parent / "static"
 HUB_KEY: web.AppKey[Hub] = web.AppKey("hub", Hub)
 MAX_BODY = 30 * 1024 * 1024  # a 20 MB document in base64, with room to spare
+MAX_FILE = 20 * 1024 * 1024
 TEXT_LIMIT = 4096
 _DURATION = re.compile(r"\s*(\d{1,6})\s*([smhd])\s*")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -172,6 +173,8 @@ async def _document(hub: Hub, body: dict[str, Any], bot: Any, chat: Any, user_id
         data = base64.b64decode(_str(body, "data_base64", limit=MAX_BODY), validate=True)
     except binascii.Error:
         raise BadRequest("'data_base64' must hold the file's bytes in base64") from None
+    if len(data) > MAX_FILE:
+        raise BadRequest("the playground takes files up to 20 MB")
     await hub.act(bot, lambda: hub.emulator.send_document(
         bot.account, chat, user_id, data, name, mime_type=mime, caption=caption,
         reply_to=reply_to))
@@ -226,6 +229,10 @@ async def get_file(request: web.Request) -> web.StreamResponse:
 
 async def get_index(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+async def _unknown(request: web.Request) -> web.StreamResponse:
+    return _error(404, f"no such API path: {request.method} {request.path}")
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -296,6 +303,7 @@ def make_app(hub: Hub) -> web.Application:
     for path, handler in posts.items():
         app.router.add_post(path, _json_route(handler))
     app.router.add_get("/api/files/{file_id}", get_file)
+    app.router.add_route("*", "/api/{tail:.*}", _unknown)
     app.router.add_get("/", get_index)
     app.router.add_static("/", STATIC, show_index=False)
     return app

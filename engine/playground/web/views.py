@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+from dataclasses import replace
 from typing import Any
 
 from aiogram.fsm.storage.memory import MemoryStorage
@@ -88,18 +89,23 @@ async def sandbox_panels(bot: LiveBot) -> list[JsonDict]:
 
 
 def where_people_are(bot: LiveBot) -> list[str]:
-    """``dialog.window`` of every conversation of this bot (the window each user is on)."""
+    """``dialog.window`` of every conversation of this bot (the window each user is on):
+    aiogram-dialog keeps a stack of intents per chat and user (destiny ``aiogd:stack:<id>``),
+    the state of each in its context (``aiogd:context:<intent>``)."""
     fsm = bot.storage.fsm
     if not isinstance(fsm, MemoryStorage):
         return []
+    records = dict(fsm.storage)
     prefix = f"{bot.name}."
     here: set[str] = set()
-    for key, record in list(fsm.storage.items()):
-        state = record.state
-        if key.bot_id != bot.account.id or not isinstance(state, str) or ":" not in state:
+    for key, record in records.items():
+        intents = record.data.get("intents") if key.destiny.startswith("aiogd:stack:") else None
+        if key.bot_id != bot.account.id or not intents:
             continue
-        group, _, window = state.partition(":")
-        if group.startswith(prefix):
+        context = records.get(replace(key, destiny=f"aiogd:context:{intents[-1]}"))
+        state = context.data.get("state") if context is not None else None
+        if isinstance(state, str) and state.startswith(prefix) and ":" in state:
+            group, _, window = state.partition(":")
             here.add(f"{group.removeprefix(prefix)}.{window}")
     return sorted(here)
 
