@@ -75,10 +75,21 @@ class DialogCompiler:
             for did, d in scenario.dialogs.items() for wid, window in d.windows.items()
         }
         self.calls: dict[str, CompiledCall] = {}
-        self.states = StateMap(states, menu_state, scoped, fresh, self.calls)
+        skips = {
+            (did, wid): (compile_condition(store, window.skip.when),
+                         self._target(window.skip.go, did))
+            for did, d in scenario.dialogs.items() for wid, window in d.windows.items()
+            if window.skip is not None
+        }
+        self.states = StateMap(states, menu_state, scoped, fresh, self.calls, skips)
         self.groups = groups
 
     # ------------------------------------------------------------------ pieces
+
+    def _target(self, go: str, dialog: str) -> Target:
+        target = resolve_target(self.sc, go, dialog)
+        assert target is not None, f"unlinked target {go!r}"
+        return target
 
     def route(self, route: s.Route, dialog: str | None, where: str = "") -> CompiledRoute:
         target = resolve_target(self.sc, route.go, dialog)

@@ -67,6 +67,8 @@ class StateMap:
     fresh_keys: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     #: calls by :attr:`CompiledCall.key`, for continuations that run a call again
     calls: Mapping[str, CompiledCall] = field(default_factory=dict)
+    #: per (dialog, window): its ``skip:`` condition and where a route leads instead
+    skips: Mapping[tuple[str, str], tuple[Evaluator, Target]] = field(default_factory=dict)
 
     def __getitem__(self, key: tuple[str, str]) -> State:
         return self.states[key]

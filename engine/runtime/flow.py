@@ -279,9 +279,26 @@ async def show_notice(manager: DialogManager, text: str) -> None:
         manager.show_mode = ShowMode.SEND
 
 
+def _past_skipped(manager: DialogManager, states: StateMap, target: Target) -> Target:
+    """A window whose ``skip:`` condition holds passes the route on to its ``skip.go`` (seen
+    from that window's dialog); a chain of them is followed, a cycle is an error."""
+    seen: set[tuple[str, str]] = set()
+    while target.kind == "window" and target.dialog is not None and target.window is not None:
+        key = (target.dialog, target.window)
+        skip = states.skips.get(key)
+        if skip is None or not skip[0](click_scope(manager)):
+            break
+        if key in seen:
+            raise FlowError(f"windows skip each other in a cycle at {key[0]}.{key[1]}")
+        seen.add(key)
+        target = skip[1]
+    return target
+
+
 async def go(manager: DialogManager, target: Target, dialog_id: str,
              then: dict[str, Any] | None = None) -> None:
     states = cast(StateMap, manager.middleware_data["engine_states"])
+    target = _past_skipped(manager, states, target)
     context = manager.current_context()
     history = cast(list[str], context.dialog_data.setdefault(HISTORY_KEY, []))
     if target.kind == "stay":

@@ -75,6 +75,8 @@ def _ways(scenario: s.Scenario) -> Iterator[_Way]:
                 if way.go is not None:
                     yield _Way(source, did, way.go, way.label, "go")
                 yield from _call_ways(way.call, source, did, way.label)
+        if window.skip is not None:
+            yield _Way(source, did, window.skip.go, "skip", "go")
         if window.input is not None:
             if window.input.go is not None:
                 yield _Way(source, did, window.input.go, f"input:{tag_of(type(window.input))}", "go")

@@ -364,6 +364,10 @@ class _Linker:
             self.need_label(window.placeholder, (*wpath, "placeholder"))
         self.check_widgets(did, window, wpath, scope)
         self.check_input(did, window, wpath)
+        if window.skip is not None:  # evaluated where a route leads here: no load data yet
+            self.check_expr(window.skip.when, set(RENDER_BUILTINS) | self.dialog_keys,
+                            (*wpath, "skip", "when"), "skip condition")
+            self.check_target(window.skip.go, did, (*wpath, "skip", "go"))
 
     def check_widgets(self, did: str, window: s.WindowSpec, wpath: YamlPath,
                       scope: set[str]) -> None:

@@ -53,6 +53,7 @@ __all__ = [
     "Route",
     "Scenario",
     "SettingSpec",
+    "SkipSpec",
     "Way",
     "WidgetBase",
     "WidgetData",
@@ -240,9 +241,19 @@ class MediaSpec(Model):
         return self
 
 
+class SkipSpec(Model):
+    """``skip: {when: <condition>, go: <target>}``: a route that leads to the window goes on to
+    ``go`` instead while ``when`` holds over the dialog data and settings (a checkout step a
+    setting switches off; the address, which pickup does not need)."""
+
+    when: str
+    go: str
+
+
 class WindowSpec(Model):
     """A window. ``keyboard`` and ``input`` take the kinds of the registry the scenario is
-    validated with (:meth:`engine.scenario.kinds.KindRegistry.scenario_model`)."""
+    validated with (:meth:`engine.scenario.kinds.KindRegistry.scenario_model`). ``skip``: see
+    :class:`SkipSpec`."""
 
     text: str
     media: MediaSpec | None = None
@@ -251,6 +262,7 @@ class WindowSpec(Model):
     markup: Literal["inline", "reply"] | None = None
     input: InputBase | None = None
     placeholder: str | None = None
+    skip: SkipSpec | None = None
 
 
 class DialogSpec(Model):
