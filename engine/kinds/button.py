@@ -27,9 +27,9 @@ class ButtonWidget(s.WidgetBase):
 
     way_out: ClassVar[bool] = True
 
-    def action_sites(self) -> Iterator[tuple[str, s.ActionCall, str]]:
+    def action_sites(self) -> Iterator[tuple[str, s.ActionCall, str, frozenset[str]]]:
         if self.action is not None:
-            yield "action", self.action, "button"
+            yield "action", self.action, "button", frozenset()
 
     def ways(self) -> Iterator[s.Way]:
         yield s.Way(self.id or self.type, self.go, self.action)

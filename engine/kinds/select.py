@@ -42,9 +42,9 @@ class SelectWidget(s.WidgetBase):
 
     way_out: ClassVar[bool] = True
 
-    def action_sites(self) -> Iterator[tuple[str, s.ActionCall, str]]:
+    def action_sites(self) -> Iterator[tuple[str, s.ActionCall, str, frozenset[str]]]:
         if self.action is not None:
-            yield "action", self.action, "select"
+            yield "action", self.action, "select", frozenset({"item_id"})
 
     def ways(self) -> Iterator[s.Way]:
         yield s.Way(self.id or self.type, self.go, self.action)

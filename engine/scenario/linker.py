@@ -14,20 +14,15 @@ whole when they could depend on a refused unit.
 
 from __future__ import annotations
 
-import contextlib
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
-from pydantic.errors import PydanticSchemaGenerationError, PydanticUndefinedAnnotation
-
-from engine.actions import ActionRegistry, ActionSpec
+from engine.actions import ActionRegistry
 from engine.diagnostics import Diagnostic, Diagnostics, did_you_mean, mention
 from engine.scenario import schema as s
 from engine.scenario.continuations import check_continuation
 from engine.scenario.expressions import ExpressionChecker
+from engine.scenario.link_calls import RENDER_BUILTINS, check_call
 from engine.scenario.link_handlers import (
     CALLBACK_LIMIT,
     ITEM_ID_BYTES,
@@ -54,9 +49,6 @@ __all__ = [
 ]
 
 INTENT_PREFIX_BYTES = 8  # aiogram-dialog: a base-62 intent id (<= 7 chars) + the 0x1D separator
-RENDER_BUILTINS = frozenset(
-    {"user", "chat", "locale", "settings", "now", "pages", "counters", "start"}
-)
 SYSTEM_LABELS = ("engine.outdated", "engine.error")
 #: warnings about the whole scenario, not drawn while parts of it were refused by the schema
 _WHOLE_SCENARIO = frozenset({"unreachable-window", "then-never-taken"})
@@ -189,7 +181,7 @@ class _Linker:
             window = self.sc.dialogs[site.dialog].windows[site.window] \
                 if site.dialog and site.window else None
             self.widgets = widget_ids(window) if window else None
-            self.check_call(site.call, site.path, site.dialog, site.role, site)
+            check_call(self, site)
         for did, wid, window, wpath in windows_of(self.sc):
             if not is_under(wpath, self.broken):
                 self.widgets = widget_ids(window)
@@ -227,101 +219,6 @@ class _Linker:
                     parse_setting(name, spec.type, spec.default)
                 except Exception as exc:
                     self.err(("settings", name, "default"), "invalid-default", str(exc))
-
-    def check_call(self, call: s.ActionCall, path: YamlPath, dialog: str | None, role: str,
-                   site: Any) -> None:
-        spec = self.registry.get(call.call)
-        if spec is None and (call.call.partition(".")[0] in self.failed_namespaces
-                             or ("actions",) in self.broken):
-            return  # its package failed to import: reported once, at 'actions:'
-        if spec is None:
-            self.err((*path, "call"), "unknown-action", f"unknown action '{call.call}'"
-                     f"{did_you_mean(call.call, self.registry.names())}",
-                     None if self.registry.names() else "no action packages are listed in 'actions:'")
-            return
-        self.check_args(spec, call, path, self.call_vars(site))
-        if role == "job" and call.on:
-            self.err((*path, "on"), "job-routes",
-                     "a job's outcomes are not routed: it has no chat to show a window in",
-                     "remove 'on:'; the action sends side messages through the notifier")
-        if role in ("load", "job"):
-            return
-        unknown = [o for o in call.on if o not in spec.outcomes]
-        for outcome in unknown:
-            self.err((*path, "on", outcome), "unknown-outcome",
-                     f"action '{spec.name}' has no outcome '{outcome}'"
-                     f"{did_you_mean(outcome, spec.outcomes)}",
-                     "its outcomes are: " + ", ".join(spec.outcomes), key=True)
-        implicit_ok = spec.outcomes == ("ok",) and not call.on
-        if not implicit_ok:
-            for outcome in spec.outcomes:
-                if outcome not in call.on:
-                    self.err((*path, "on") if call.on else path, "unrouted-outcome",
-                             f"outcome '{outcome}' of action '{spec.name}' is not routed",
-                             f"add 'on: {{{outcome}: <target>}}'", key=bool(call.on))
-        for outcome, route in call.on.items():
-            self.check_route(route, dialog, (*path, "on", outcome))
-
-    def call_vars(self, site: Any) -> set[str]:
-        base = set(RENDER_BUILTINS) | self.dialog_keys
-        if site.role == "select":
-            base.add("item_id")
-        if site.role == "input":
-            base.add("value")
-        if site.role == "job":
-            return {"settings", "now"}
-        if site.role == "handler":
-            handler = self.sc.handlers[site.path[1]]
-            base = {"user", "chat", "locale", "settings", "now", "text", "document"}
-            if handler.callback is None:
-                base.add("args")  # a command's text after the command
-            if isinstance(handler.args, dict):
-                base |= set(handler.args)
-            for pattern in (handler.args, handler.text):
-                if isinstance(pattern, str):
-                    with contextlib.suppress(re.error):
-                        base |= set(re.compile(pattern).groupindex)
-        return base
-
-    def check_args(self, spec: ActionSpec, call: s.ActionCall, path: YamlPath,
-                   available: set[str]) -> None:
-        for name, value in call.args.items():
-            apath = (*path, "args", name)
-            if name not in spec.params and not spec.accepts_any():
-                self.err(apath, "unknown-argument",
-                         f"action '{spec.name}' has no parameter '{name}'"
-                         f"{did_you_mean(name, spec.params)}", key=True)
-                continue
-            adapter = self.adapter(spec, name, apath)
-            if isinstance(value, str) and "{{" in value:
-                self.check_expr_or_template(value, available, apath, f"argument '{name}'")
-                continue
-            if adapter is not None:
-                try:
-                    adapter.validate_python(value)
-                except ValidationError as exc:
-                    reason = exc.errors()[0]["msg"]
-                    self.err(apath, "argument-type",
-                             f"argument '{name}' of '{spec.name}': {reason[0].lower()}{reason[1:]}")
-        for name in sorted(spec.required_params() - set(call.args)):
-            self.err(path, "missing-argument",
-                     f"action '{spec.name}' needs argument '{name}'", key=True)
-
-    def adapter(self, spec: ActionSpec, name: str, path: YamlPath) -> TypeAdapter[Any] | None:
-        """The validator of parameter ``name``; None for an unannotated one, and for a type
-        pydantic has no schema for (a warning: its values reach the action unchecked)."""
-        annotation = spec.annotations.get(name)
-        if annotation is None or annotation is Any or name not in spec.params:
-            return None
-        try:
-            return TypeAdapter(annotation)
-        except (PydanticSchemaGenerationError, PydanticUndefinedAnnotation):
-            self.warn(path, "unchecked-argument",
-                      f"argument '{name}' of '{spec.name}': pydantic cannot validate its type "
-                      f"{getattr(annotation, '__name__', annotation)}, so its values reach the "
-                      "action unchecked",
-                      "annotate the parameter with a type pydantic validates, or with Any")
-            return None
 
     def check_expr_or_template(self, value: str, available: set[str], path: YamlPath,
                                what: str) -> None:

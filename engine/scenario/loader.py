@@ -21,8 +21,6 @@ from pathlib import Path
 from typing import cast
 
 import yaml
-from yaml.error import MarkedYAMLError
-from yaml.reader import ReaderError
 
 from engine.diagnostics import Diagnostic, Diagnostics
 from engine.scenario.positions import (
@@ -37,6 +35,7 @@ from engine.scenario.positions import (
     YamlPath,
     compose,
 )
+from engine.scenario.yaml_syntax import LINE_BREAK, TEMPLATE_HINT, syntax_diagnostic
 
 __all__ = [
     "MAX_BYTES",
@@ -59,38 +58,11 @@ _INT_RE = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _FLOAT_RE = re.compile(r"[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
-_LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
-_TEMPLATE_VALUE = re.compile(r"(?:^\s*(?:-\s+)?|:\s+)\{\{")
 _MAX_VALUES = 500_000  # aliases can expand exponentially ("billion laughs")
 MAX_BYTES = 2 * 1024 * 1024
 """The largest scenario or labels file read (UTF-8 bytes); real ones are a few dozen KB."""
 
-_TAB_HINT = "YAML does not allow tabs for indentation; use spaces"
-_TEMPLATE_HINT = "a value starting with '{' is read as a mapping; quote it: \"{{ ... }}\""
-_COLON_HINT = "a ': ' inside an unquoted value starts a nested mapping; quote the whole value"
-_INDENT_HINT = "this line is indented deeper than the key above it; check the indentation"
-_QUOTE_HINT = "a quoted value is never closed; add the matching closing quote"
 _TAG_HINT = "only the standard tags !!str !!int !!float !!bool !!null !!map !!seq are allowed"
-_TOKEN_NAMES = {  # PyYAML's '<token>' names, spelled out
-    "block end": "the end of an indented block",
-    "block mapping start": "the start of a mapping",
-    "block sequence start": "the start of a list",
-    "block entry": "a list item '-'",
-    "stream end": "the end of the file",
-    "document start": "'---'",
-    "document end": "'...'",
-    "scalar": "a value",
-    "alias": "an alias",
-    "anchor": "an anchor",
-    "tag": "a tag",
-    "key": "a key",
-    "value": "':'",
-    "flow mapping start": "'{'",
-    "flow mapping end": "'}'",
-    "flow sequence start": "'['",
-    "flow sequence end": "']'",
-    "flow entry": "','",
-}
 
 
 @dataclass(frozen=True)
@@ -112,11 +84,11 @@ def load_yaml(text: str, file: str) -> tuple[LoadedYaml | None, list[Diagnostic]
     text = text.removeprefix("\ufeff")
     if len(text) * 4 > MAX_BYTES and len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         return None, [_too_large(text.encode("utf-8", "surrogatepass"), file)]
-    lines = _LINE_BREAK.split(text)
+    lines = LINE_BREAK.split(text)
     try:
         root = compose(text, file)
     except yaml.YAMLError as error:
-        return None, [_syntax_diagnostic(error, file, text, lines)]
+        return None, [syntax_diagnostic(error, file, text, lines)]
     except ComposeError as exc:
         return None, [exc.diagnostic()]
     diagnostics = Diagnostics()
@@ -154,8 +126,8 @@ def load_yaml_file(
 def _too_large(raw: bytes, file: str) -> Diagnostic:
     """``yaml-too-large`` at the first byte past :data:`MAX_BYTES`."""
     before = raw[:MAX_BYTES].decode("utf-8", "ignore")
-    line = len(_LINE_BREAK.findall(before)) + 1
-    col = len(_LINE_BREAK.split(before)[-1]) + 1
+    line = len(LINE_BREAK.findall(before)) + 1
+    col = len(LINE_BREAK.split(before)[-1]) + 1
     message = f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB; the rest is not read"
     return Diagnostic(file, line, col, "yaml-too-large", message)
 
@@ -258,7 +230,7 @@ class _Builder:
             return items
         if node.flow and self._written_at(node.pos).startswith("{{"):
             message = "a value starting with '{{' is read as a YAML mapping, not as a template"
-            self._error(node.pos, "yaml-syntax", message, _TEMPLATE_HINT)
+            self._error(node.pos, "yaml-syntax", message, TEMPLATE_HINT)
             return None
         entries = self._entries(node)
         mapping: dict[str, object] = dict.fromkeys(name for name, _, _ in entries)
@@ -352,52 +324,3 @@ class _Builder:
             message = f"a {kind} cannot be a mapping key; keys must be strings"
             self._error(key.pos, "key-type", message)
         return None
-
-
-# --- syntax errors ---------------------------------------------------------------------------
-
-
-def _syntax_diagnostic(error: yaml.YAMLError, file: str, text: str, lines: list[str]) -> Diagnostic:
-    line, col, context = 1, 1, ""
-    if isinstance(error, MarkedYAMLError):  # scanner / parser errors
-        mark = error.problem_mark or error.context_mark
-        if mark is not None:
-            line, col = mark.line + 1, mark.column + 1
-        message = _clean(error.problem or error.context or "invalid YAML")
-        context = error.context or ""
-        if error.problem and context and context != "while scanning for the next token":
-            message += " " + _clean(context)
-            cmark = error.context_mark
-            if cmark is not None and (cmark.line + 1, cmark.column + 1) != (line, col):
-                message += f" (started at line {cmark.line + 1}, column {cmark.column + 1})"
-        tab = "'\\t'" in (error.problem or "")
-    elif isinstance(error, ReaderError):
-        before = text[: int(error.position)]
-        line = len(_LINE_BREAK.findall(before)) + 1
-        col = len(_LINE_BREAK.split(before)[-1]) + 1
-        char = error.character
-        shown = f"#x{char:04x}" if isinstance(char, int) else f"#x{ord(char):04x}"
-        message = f"unacceptable character {shown}: {error.reason}"
-        tab = False
-    else:  # pragma: no cover - every PyYAML parse error is one of the two above
-        message, tab = str(error), False
-    source = lines[line - 1] if line <= len(lines) else ""
-    indent = source[: len(source) - len(source.lstrip(" \t"))]
-    hint: str | None = None
-    if tab or "\t" in indent:
-        hint = _TAB_HINT
-    elif _TEMPLATE_VALUE.search(source):
-        hint = _TEMPLATE_HINT
-    elif context.startswith("while scanning a quoted scalar"):
-        hint = _QUOTE_HINT
-    elif "mapping values are not allowed" in message:
-        hint = _COLON_HINT if ":" in source[: col - 1] else _INDENT_HINT
-    return Diagnostic(file, line, col, "yaml-syntax", message, hint=hint)
-
-
-def _clean(text: str) -> str:
-    """PyYAML's wording with token names like '<block end>' spelled out for people."""
-    text = re.sub(r"'?<([a-z ]+)>'?", lambda m: _TOKEN_NAMES.get(m[1], m[1]), text)
-    text = text.replace("character '\\t'", "a tab character")
-    text = text.replace("found '?'", "found a mapping key")
-    return text.replace("end of stream", "end of the file")

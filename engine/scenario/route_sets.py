@@ -19,7 +19,7 @@ from typing import Any
 
 from engine.diagnostics import Diagnostic, Diagnostics, did_you_mean
 from engine.scenario.loader import LoadedYaml
-from engine.scenario.walk import YamlPath
+from engine.scenario.positions import YamlPath
 
 __all__ = ["SHARED", "Expanded", "expand_route_sets"]
 

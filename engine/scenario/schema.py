@@ -174,9 +174,9 @@ class WidgetBase(Model):
         """The widgets inside this one (containers)."""
         return ()
 
-    def action_sites(self) -> Iterator[tuple[str, ActionCall, str]]:
-        """(key, call, role) of each action call this widget makes; the role names the
-        variables its arguments get (``select``: ``item_id``)."""
+    def action_sites(self) -> Iterator[tuple[str, ActionCall, str, frozenset[str]]]:
+        """(key, call, role, variables) of each action call this widget makes: the variables
+        its arguments get besides the window's (a ``select``: ``item_id``)."""
         return iter(())
 
     def ways(self) -> Iterator[Way]:

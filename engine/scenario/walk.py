@@ -24,6 +24,8 @@ class CallSite:
     role: str
     dialog: str | None
     window: str | None
+    #: what the call's arguments get from where it stands (``value``, ``item_id``)
+    variables: frozenset[str] = frozenset()
 
 
 def windows_of(scenario: Scenario) -> Iterator[tuple[str, str, WindowSpec, YamlPath]]:
@@ -47,10 +49,11 @@ def action_calls(scenario: Scenario) -> Iterator[CallSite]:
         if window.load is not None:
             yield CallSite((*wpath, "load"), window.load, "load", did, wid)
         for widget, path in widgets_of(window.keyboard, (*wpath, "keyboard")):
-            for key, call, role in widget.action_sites():
-                yield CallSite((*path, key), call, role, did, wid)
+            for key, call, role, variables in widget.action_sites():
+                yield CallSite((*path, key), call, role, did, wid, variables)
         if window.input is not None and window.input.action is not None:
-            yield CallSite((*wpath, "input", "action"), window.input.action, "input", did, wid)
+            yield CallSite((*wpath, "input", "action"), window.input.action, "input", did, wid,
+                           frozenset({"value"}))
     for index, handler in enumerate(scenario.handlers):
         if handler.action is not None:
             yield CallSite(("handlers", index, "action"), handler.action, "handler", None, None)
