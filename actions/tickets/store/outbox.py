@@ -180,15 +180,18 @@ class OutboxStore:
         """Rows waiting (by destination kind: ``webhook`` or ``s3``), given up and sent."""
         pending = (OutboxMessage.sent_at.is_(None)) & (OutboxMessage.failed_at.is_(None))
         async with self._sessions() as session:
-            by_dest = (await session.execute(
-                select(OutboxMessage.destination == "s3", func.count()).where(pending)
-                .group_by(OutboxMessage.destination == "s3"))).all()
+            by_type = (await session.execute(
+                select(OutboxMessage.event_type, func.count()).where(pending)
+                .group_by(OutboxMessage.event_type))).all()
             failed = (await session.execute(select(func.count()).select_from(OutboxMessage)
                                             .where(OutboxMessage.failed_at.is_not(None)))).scalar_one()
             sent = (await session.execute(select(func.count()).select_from(OutboxMessage)
                                           .where(OutboxMessage.sent_at.is_not(None)))).scalar_one()
             oldest = await session.scalar(select(OutboxMessage.created_at).where(pending)
                                           .order_by(OutboxMessage.created_at).limit(1))
-        kinds = {("s3" if bool(is_s3) else "webhook"): int(n) for is_s3, n in by_dest}
+        kinds: dict[str, int] = {}
+        for event_type, n in by_type:
+            kind = ARCHIVE if event_type == ARCHIVE_EVENT else "webhook"
+            kinds[kind] = kinds.get(kind, 0) + int(n)
         return OutboxCounts(pending=sum(kinds.values()), failed=int(failed), sent=int(sent),
                             oldest_pending=oldest, by_destination=kinds)
