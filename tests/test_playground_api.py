@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from aiohttp.test_utils import TestClient, TestServer
 
+from engine.playground.conversations.run import run_file
 from engine.playground.web.hub import Hub
 from engine.playground.web.routes import make_app, parse_advance
 from engine.playground.web.server import is_loopback
@@ -182,6 +184,32 @@ async def test_the_flow_graph_is_svg_and_names_the_window_a_person_is_on(
     assert graph["svg"].lstrip().startswith(("<?xml", "<svg"))
     assert "<title>main.drinks</title>" in graph["svg"]
     assert graph["here"] == ["main.drinks"]
+
+
+async def test_what_was_done_in_the_page_saves_as_a_conversation_test_that_passes(
+        open_playground: Open, project: Path) -> None:
+    _, api = await open_playground("demo")
+    alice = await person(api, "Alice")
+    await ok(await api.post(f"/api/people/{alice['id']}", json={"language_code": "en"}))
+    chat_id = await say(api, "demo", alice["id"], "/start")
+    await press(api, "demo", alice["id"], chat_id, "☕ Drinks")
+    await press(api, "demo", alice["id"], chat_id, "Latte — 19,000")
+    recorded = await ok(await api.get("/api/bots/demo/recording"))
+    assert recorded["steps"] == 3
+    assert recorded["file_name"] == "demo_playground.yaml"
+    test = yaml.safe_load(recorded["yaml"])
+    assert test["scenario"] == "demo"
+    assert test["locale"] == "en"
+    assert [next(iter(step)) for step in test["steps"]] == ["send", "click", "click"]
+    assert test["steps"][1] == {"click": "☕ Drinks", "expect": {"text_contains": "Drinks"}}
+    file = project / "tests" / "conversations" / "demo" / recorded["file_name"]
+    file.parent.mkdir(parents=True)
+    file.write_text(recorded["yaml"], encoding="utf-8")
+    outcome = await run_file(file)
+    assert outcome.passed, outcome.report
+    assert outcome.steps == 3
+    await ok(await api.post("/api/bots/demo/recording/clear"))
+    assert (await ok(await api.get("/api/bots/demo/recording")))["steps"] == 0
 
 
 # ---------------------------------------------------------------------- live reload

@@ -8,6 +8,7 @@ saved in tests/artifacts/."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
@@ -95,6 +96,13 @@ def test_orders_from_start_to_an_order_in_the_regos_panel(page: Page, server: Se
     expect(orders.locator("td").filter(has_text="Ring twice").first).to_be_visible()
     ui.tab("calls")
     expect(page.locator("#calls .call .method", has_text="sendMessage").first).to_be_visible()
+    with page.expect_download() as download:
+        page.click("#save-test")
+    saved = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "scenario: orders" in saved
+    for step in ("send: /start", "click: 🛍 Catalog", "share_contact:", "send_location:",
+                 "send: Ring twice", "click: ✅ Confirm order"):
+        assert step in saved, step
 
 
 def test_vin_desk_a_manager_delivers_the_report_to_the_customer(page: Page, server: Server) -> None:

@@ -23,6 +23,7 @@ from engine.errors import EngineError, ScenarioError
 from engine.playground.botapi import BotApiEmulator, Chat, EmulatorError, UserAccount
 from engine.playground.shell_session import own_phone
 from engine.playground.web.live import LiveBot
+from engine.playground.web.recording import Recorder
 from engine.playground.web.watch import Watched
 from engine.scenario.pipeline import load_bundle
 
@@ -55,6 +56,7 @@ class Hub:
     emulator: BotApiEmulator
     bots: dict[str, LiveBot]
     people: dict[int, Person] = field(default_factory=dict)
+    recorders: dict[str, Recorder] = field(default_factory=dict)  # by bot name
     restart_needed: list[str] = field(default_factory=list)
     on_event: Callable[[str], None] = print
     source_files: list[Watched] = field(default_factory=list)  # scenarios and templates
@@ -82,6 +84,7 @@ class Hub:
                 token = f"{7_000_000 + number}:PLAYGROUND-{bundle.scenario.scenario}"
                 hub.bots[bundle.scenario.scenario] = await LiveBot.start(
                     path, bundle, emulator, token, environ)
+                hub.recorders[bundle.scenario.scenario] = Recorder()
             hub.add_person(DEFAULT_PERSON, "ru")
             for user in emulator.users.values():  # people the sandboxes made (a manager)
                 hub._adopt(user)
@@ -226,8 +229,15 @@ class Hub:
                 return None
             await asyncio.sleep(0.02)
 
+    def record(self, bot: LiveBot, action: str, value: Any, user_id: int, chat: Chat) -> None:
+        """Keep a step for "save as test", with the first line the bot answered with."""
+        last = self.emulator.last_bot_message(chat)
+        shown = (last.content or "") if last is not None and not last.deleted else ""
+        self.recorders[bot.name].add(action, value, self.person(user_id).account, chat, shown)
+
     async def advance(self, bot: LiveBot, delta: timedelta) -> list[str]:
         """Move every bot's clock (one world, one time) and run the jobs now due."""
+        self.recorders[bot.name].wait(int(delta.total_seconds()))
         ran: list[str] = []
         for each in self.bots.values():
             each.clock.advance(delta)

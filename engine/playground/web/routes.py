@@ -18,8 +18,11 @@ from typing import Any
 from aiohttp import web
 
 from engine.errors import EngineError
+from engine.playground.botapi import Chat
 from engine.playground.web import views
 from engine.playground.web.hub import Hub, NotFound, PlaygroundError
+from engine.playground.web.live import LiveBot
+from engine.testing import visible
 
 __all__ = ["HUB_KEY", "MAX_BODY", "STATIC", "make_app"]
 
@@ -137,12 +140,19 @@ async def post_action(hub: Hub, request: web.Request, body: dict[str, Any]) -> A
     chat = hub.chat(bot, _int(body, "chat_id", optional=True), user_id)
     emu = hub.emulator
     result: dict[str, Any] = {"chat_id": chat.id}
+    step: tuple[str, Any]
     if what == "send":
         text = _str(body, "text")
         reply_to = _int(body, "reply_to", optional=True)
+        keys = [b.text for row in emu.reply_keyboard(chat) or [] for b in row]
+        step = ("press", visible(text)) if text in keys else ("send", text)
         await hub.act(bot, lambda: emu.send_text(bot.account, chat, user_id, text, reply_to))
     elif what == "click":
         message_id, data = _req_int(body, "message_id"), _str(body, "callback_data", limit=64)
+        message = chat.get(message_id)
+        labels = [b.text for row in message.inline_buttons for b in row
+                  if b.callback_data == data] if message is not None else []
+        step = ("click", labels[0] if labels else data)
         result["answer"] = await hub.click(bot, chat, user_id, message_id, data)
     elif what == "contact":
         phone = _str(body, "phone_number", limit=32).strip()
@@ -150,21 +160,27 @@ async def post_action(hub: Hub, request: web.Request, body: dict[str, Any]) -> A
             raise BadRequest("'phone_number' must not be empty")
         of = _int(body, "contact_user_id", optional=True)
         name = _str(body, "first_name", optional=True, limit=64) or None
+        step = ("share_contact", phone if of is None or of == user_id else
+                {"phone": phone, "user": name or hub.person(of).account.first_name})
         await hub.act(bot, lambda: emu.share_contact(bot.account, chat, user_id, phone,
                                                      first_name=name, contact_user_id=of))
     elif what == "location":
         latitude = _float(body, "latitude", -90, 90)
         longitude = _float(body, "longitude", -180, 180)
+        step = ("send_location", [latitude, longitude])
         await hub.act(bot, lambda: emu.send_location(bot.account, chat, user_id, latitude,
                                                      longitude))
     elif what == "document":
-        await _document(hub, body, bot, chat, user_id)
+        step = ("send_document", await _document(hub, body, bot, chat, user_id))
     else:
         raise web.HTTPNotFound()
+    hub.record(bot, step[0], step[1], user_id, chat)
     return result
 
 
-async def _document(hub: Hub, body: dict[str, Any], bot: Any, chat: Any, user_id: int) -> None:
+async def _document(hub: Hub, body: dict[str, Any], bot: LiveBot, chat: Chat,
+                    user_id: int) -> Any:
+    """Send the uploaded file; the ``send_document`` value a recorded test gets."""
     name = _str(body, "file_name", limit=255).strip() or "file.bin"
     mime = _str(body, "mime_type", optional=True, limit=255) or None
     caption = _str(body, "caption", optional=True, limit=1024) or None
@@ -178,6 +194,20 @@ async def _document(hub: Hub, body: dict[str, Any], bot: Any, chat: Any, user_id
     await hub.act(bot, lambda: hub.emulator.send_document(
         bot.account, chat, user_id, data, name, mime_type=mime, caption=caption,
         reply_to=reply_to))
+    return {"file": name, "caption": caption} if caption else name
+
+
+async def get_recording(hub: Hub, request: web.Request, body: dict[str, Any]) -> Any:
+    bot = hub.bot(request.match_info["bot"])
+    recorder = hub.recorders[bot.name]
+    scenario = bot.bundle.scenario
+    return {"yaml": recorder.to_yaml(scenario.scenario, scenario.default_locale),
+            "steps": len(recorder.steps), "file_name": f"{bot.name}_playground.yaml"}
+
+
+async def post_recording_clear(hub: Hub, request: web.Request, body: dict[str, Any]) -> Any:
+    hub.recorders[hub.bot(request.match_info["bot"]).name].clear()
+    return {"steps": 0}
 
 
 async def post_people(hub: Hub, request: web.Request, body: dict[str, Any]) -> Any:
@@ -242,7 +272,7 @@ def _error(status: int, message: str) -> web.Response:
 def _json_route(handler: JsonHandler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def route(request: web.Request) -> web.StreamResponse:
         body: dict[str, Any] = {}
-        if request.method == "POST":
+        if request.method == "POST" and request.can_read_body:  # an empty body is {}
             try:
                 loaded = await request.json()
             except ValueError:
@@ -291,12 +321,14 @@ def make_app(hub: Hub) -> web.Application:
         "/api/bots/{bot}/sandbox": get_sandbox,
         "/api/bots/{bot}/graph": get_graph,
         "/api/reload": get_reload,
+        "/api/bots/{bot}/recording": get_recording,
     }
     posts: dict[str, JsonHandler] = {
         "/api/bots/{bot}/{action:send|click|contact|location|document}": post_action,
         "/api/people": post_people,
         "/api/people/{id}": post_person,
         "/api/time": post_time,
+        "/api/bots/{bot}/recording/clear": post_recording_clear,
     }
     for path, handler in gets.items():
         app.router.add_get(path, _json_route(handler))

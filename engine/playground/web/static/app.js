@@ -13,6 +13,8 @@ const paths = {
   people: () => "/api/people",
   person: (id) => `/api/people/${id}`,
   time: () => "/api/time",
+  recording: (bot) => `/api/bots/${encodeURIComponent(bot)}/recording`,
+  recordingClear: (bot) => `/api/bots/${encodeURIComponent(bot)}/recording/clear`,
 };
 
 const app = {
@@ -169,6 +171,30 @@ const app = {
     document.getElementById("phone").addEventListener("change", (e) => update({ phone: e.target.value.trim() }));
   },
 
+  // "Save as test": what was done with this bot since its start (or the last ⟲) as a conversation test file.
+  wireRecording() {
+    document.getElementById("save-test").addEventListener("click", async () => {
+      try {
+        const recorded = await api.get(paths.recording(this.bot));
+        if (!recorded.steps) { toast("Nothing recorded yet for this bot"); return; }
+        const link = document.createElement("a");
+        link.href = URL.createObjectURL(new Blob([recorded.yaml], { type: "application/x-yaml" }));
+        link.download = recorded.file_name;
+        document.body.appendChild(link);
+        link.click();
+        link.remove();
+        setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+        toast(`Saved ${recorded.steps} steps as ${recorded.file_name}: put it in tests/conversations/${this.bot}/`);
+      } catch (err) { toast(err.message, { error: true }); }
+    });
+    document.getElementById("clear-test").addEventListener("click", async () => {
+      try {
+        await api.post(paths.recordingClear(this.bot));
+        toast("A new recording starts with the next step");
+      } catch (err) { toast(err.message, { error: true }); }
+    });
+  },
+
   start() {
     const actions = {
       send: (text) => this.act("send", { text, reply_to: chat.takeReply() }),
@@ -196,6 +222,7 @@ const app = {
     panels.wireTime();
     panels.wireDialogs();
     this.wirePerson();
+    this.wireRecording();
     this.refreshWorld().then(() => this.refreshChat(true)).catch((err) => toast(err.message, { error: true }))
       .finally(() => this.tick());
   },
