@@ -25,6 +25,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from aiohttp import web
+
 from engine.actions import ActionContext
 from engine.masking import SECRETS
 
@@ -55,6 +57,7 @@ Fixture = Callable[[Any, ActionContext], Awaitable[str | None]]
 starts at its window): ``(value written in the test, an action context of the acting user in
 their chat)`` -> None when it is in place, else why it could not be."""
 
+RouteHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Check = Callable[[Any, int], Awaitable[str | None]]
 """A domain expectation of conversation tests: ``(value written in the test, the acting user's
 id)`` -> None when it holds, else what was found instead."""
@@ -84,6 +87,9 @@ class Sandbox:
     world: SandboxWorld
     checks: dict[str, Check] = field(default_factory=dict)
     panels: dict[str, Panel] = field(default_factory=dict)
+    #: (method, path, handler): pages and APIs the package serves beside the playground's page
+    #: (e.g. the VIN desk's admin panel under /admin); paths under /api/ are the playground's own
+    routes: list[tuple[str, str, RouteHandler]] = field(default_factory=list)
     fixtures: dict[str, Fixture] = field(default_factory=dict)
 
     def add_check(self, name: str, check: Check) -> None:
@@ -93,6 +99,14 @@ class Sandbox:
         """Offer conversation tests a fixture kind (``fixtures: {name: value}``), e.g. the
         shop's ``cart`` and ``customer``, so a test can start at a window with data in place."""
         self.fixtures[name] = fixture
+
+    def add_route(self, method: str, path: str,
+                  handler: RouteHandler) -> None:
+        """Serve ``method path`` with an aiohttp handler from the playground's server (the
+        same handler ``serve`` mounts for production through the package's hook)."""
+        if path.startswith("/api/") and not path.startswith("/api/v"):
+            raise ValueError(f"{path}: /api/ is the playground's own (use /api/v1/... or another)")
+        self.routes.append((method.upper(), path, handler))
 
     def add_panel(self, name: str, title: str,
                   rows: Callable[[], Awaitable[list[dict[str, Any]]]],

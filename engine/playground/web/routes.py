@@ -335,6 +335,9 @@ def make_app(hub: Hub) -> web.Application:
     for path, handler in posts.items():
         app.router.add_post(path, _json_route(handler))
     app.router.add_get("/api/files/{file_id}", get_file)
+    for bot in hub.bots.values():  # what the packages serve beside the page (an admin panel)
+        for method, path, served in bot.sandbox.routes:
+            app.router.add_route(method, path, served)
     app.router.add_route("*", "/api/{tail:.*}", _unknown)
     app.router.add_get("/", get_index)
     app.router.add_static("/", STATIC, show_index=False)
