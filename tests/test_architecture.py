@@ -143,7 +143,8 @@ STAGES: dict[str, int] = {
     **dict.fromkeys(("engine.scenario.positions", "engine.scenario.yaml_syntax",
                      "engine.scenario.loader", "engine.scenario.route_sets",
                      "engine.scenario.units"), 0),  # load: text -> data + positions
-    **dict.fromkeys(("engine.scenario.schema", "engine.scenario.kinds", "engine.scenario.validate",
+    **dict.fromkeys(("engine.scenario.calls", "engine.scenario.schema", "engine.scenario.kinds",
+                     "engine.scenario.registry", "engine.scenario.validate",
                      "engine.scenario.salvage", "engine.scenario.walk", "engine.scenario.targets",
                      "engine.scenario.expressions"), 1),  # schema: data -> models
     **dict.fromkeys(("engine.scenario.linker", "engine.scenario.link_calls",

@@ -11,8 +11,8 @@ from engine.compile.bot import compile_bot
 from engine.kinds import builtin_kinds
 from engine.kinds.button import ButtonWidget
 from engine.scenario.graph import edges
-from engine.scenario.kinds import KindRegistry
 from engine.scenario.pipeline import load_bundle
+from engine.scenario.registry import KindRegistry
 from engine.testing import Playground
 from tests.fixtures.kinds.rating import RatingWidget
 

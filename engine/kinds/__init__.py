@@ -18,7 +18,7 @@ from engine.kinds.select import SelectWidget
 from engine.kinds.share_buttons import ContactButton, LocationButton
 from engine.kinds.text_input import TextInput
 from engine.kinds.url import UrlWidget
-from engine.scenario.kinds import KindRegistry
+from engine.scenario.registry import KindRegistry
 
 __all__ = ["BUILTIN_INPUTS", "BUILTIN_WIDGETS", "builtin_kinds"]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from engine.errors import EngineError
 from engine.scenario import schema as s
-from engine.scenario.kinds import tag_of
+from engine.scenario.registry import tag_of
 from engine.scenario.targets import AGAIN, menu_target, resolve_target
 from engine.scenario.walk import widgets_of, windows_of
 

@@ -14,9 +14,9 @@ from pathlib import Path
 from engine.actions import ActionRegistry
 from engine.diagnostics import Diagnostic, Diagnostics
 from engine.errors import EngineError
-from engine.scenario.kinds import KindRegistry
 from engine.scenario.linker import link
 from engine.scenario.loader import LoadedYaml, load_yaml_file
+from engine.scenario.registry import KindRegistry
 from engine.scenario.route_sets import expand_route_sets
 from engine.scenario.salvage import Salvaged, salvage
 from engine.scenario.schema import Scenario

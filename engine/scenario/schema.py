@@ -23,24 +23,17 @@ normalised by ``ensure_*`` validators here, in one place.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from engine.scenario.calls import ActionCall, ArgValue, Model, Route, ScalarValue, YamlPath
+from engine.scenario.kinds import InputBase, Way, WidgetBase, WidgetData
 from engine.scenario.units import Duration, Size
-
-if TYPE_CHECKING:
-    from aiogram.types import Message
-    from aiogram_dialog.widgets.kbd import Keyboard
-
-    from engine.scenario.kinds import Building, Linking
-
-YamlPath = tuple[str | int, ...]
 
 __all__ = [
     "ActionCall",
+    "ArgValue",
     "DialogSpec",
     "DocumentFilter",
     "HandlerSpec",
@@ -51,6 +44,7 @@ __all__ = [
     "MessageSpec",
     "Model",
     "Route",
+    "ScalarValue",
     "Scenario",
     "SettingSpec",
     "SkipSpec",
@@ -60,61 +54,6 @@ __all__ = [
     "WindowSpec",
     "YamlPath",
 ]
-
-ScalarValue = str | int | float | bool | None
-ArgValue = ScalarValue | list[Any] | dict[str, Any]
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-# --------------------------------------------------------------------------- routes and actions
-
-
-class Route(Model):
-    """Where an outcome leads.
-
-    ``go`` is a target: a window of the same dialog, ``dialog`` or ``dialog.window``, or one of
-    ``stay`` (re-render), ``back`` (the previous window), ``menu`` (the scenario's menu, stack
-    reset), ``done`` (this dialog finished its job: close it), ``cancel`` (close it without
-    finishing). ``notice`` is a label shown as a toast (button clicks) or a short message
-    (inputs, handlers); ``reply`` is a message template sent to the chat. ``then`` (with a ``go``
-    that starts another dialog): where this dialog goes on once that one finishes (``done``) —
-    a target, or ``again`` to run the same action again with the same input.
-    """
-
-    go: str = "stay"
-    notice: str | None = None
-    reply: str | None = None
-    then: str | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def ensure_route(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return {"go": value}
-        return value
-
-
-class ActionCall(Model):
-    """``{call: ns.module.func, args: {...}, on: {outcome: route}}``.
-
-    An argument is a literal, or a string: ``"{{ expr }}"`` alone evaluates ``expr`` to a native
-    value; any other string containing ``{{`` renders to a string.
-    """
-
-    call: str
-    args: dict[str, ArgValue] = Field(default_factory=dict)
-    on: dict[str, Route] = Field(default_factory=dict)
-
-    @model_validator(mode="before")
-    @classmethod
-    def ensure_call(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return {"call": value}
-        return value
-
 
 # --------------------------------------------------------------------------- settings
 
@@ -128,98 +67,6 @@ class SettingSpec(Model):
     required: bool = False
     secret: bool = False
     description: str | None = None
-
-
-# --------------------------------------------------------------------------- node kinds
-# Each widget and input kind is a model of its own module in ``engine/kinds/`` (its fields, its
-# link checks, its graph edges, its builder, its widget-data keys), based on WidgetBase or
-# InputBase here; a KindRegistry (engine.scenario.kinds) lists the kinds a scenario may use
-# and builds the Scenario model whose keyboards and inputs accept exactly those.
-
-
-@dataclass(frozen=True)
-class WidgetData:
-    """A key a widget keeps in aiogram-dialog's widget data: reset when its window is entered
-    forward; with a ``scope`` (``pages``, ``counters``) its value is a render variable
-    ``<scope>.<ident>`` (``default`` until set)."""
-
-    key: str
-    scope: str | None = None
-    ident: str = ""
-    default: Any = None
-
-
-@dataclass(frozen=True)
-class Way:
-    """A way a widget leads on: ``go`` (a target name) and/or ``call`` (whose outcomes route)."""
-
-    label: str
-    go: str | None = None
-    call: ActionCall | None = None
-
-
-class WidgetBase(Model):
-    """A keyboard widget. A kind subclasses it with ``type: Literal["<tag>"]`` and overrides
-    the hooks it needs; the defaults describe a widget that leads nowhere and keeps no data."""
-
-    id: str | None = None
-    when: str | None = None
-
-    #: a click leads on (a window waiting for input is not a dead end with one of these)
-    way_out: ClassVar[bool] = False
-    #: works only in a reply keyboard (``markup: inline`` is refused)
-    reply_only: ClassVar[bool] = False
-
-    def children(self) -> Sequence[WidgetBase]:
-        """The widgets inside this one (containers)."""
-        return ()
-
-    def action_sites(self) -> Iterator[tuple[str, ActionCall, str, frozenset[str]]]:
-        """(key, call, role, variables) of each action call this widget makes: the variables
-        its arguments get besides the window's (a ``select``: ``item_id``)."""
-        return iter(())
-
-    def ways(self) -> Iterator[Way]:
-        """Where a click leads: the flow graph and reachability follow these."""
-        return iter(())
-
-    def saved_keys(self) -> Iterator[str]:
-        """Dialog-data keys a click saves (``save_as``)."""
-        return iter(())
-
-    def widget_data(self) -> Iterator[WidgetData]:
-        """Keys this widget keeps in aiogram-dialog's widget data."""
-        return iter(())
-
-    def link(self, lk: Linking, path: YamlPath, dialog: str, scope: set[str]) -> None:
-        """Check the widget's own references (ids, ``when``: by the linker, for every kind)."""
-
-    def build(self, bc: Building, dialog: str) -> Keyboard:
-        """The aiogram-dialog widget of this kind."""
-        raise NotImplementedError(f"widget kind '{type(self).__name__}' cannot be built")
-
-
-class InputBase(Model):
-    """What a window accepts as a message. The accepted value is saved under ``save_as`` and
-    available to ``action`` arguments as ``value``; then ``action`` runs or ``go`` is followed.
-    ``invalid`` names the label shown when the input is refused (it receives ``reason``).
-    A kind subclasses it with ``type: Literal["<tag>"]``, ``content_types`` and ``accept``."""
-
-    save_as: str | None = None
-    go: str | None = None
-    action: ActionCall | None = None
-    invalid: str = "input.invalid"
-
-    def content_types(self) -> Sequence[str]:
-        """The aiogram content types this input takes (others get ``invalid``: wrong_kind)."""
-        return ()
-
-    def accept(self, message: Message) -> Any:
-        """The accepted value (JSON-friendly), or an ``engine.widgets.inputs.Refusal``."""
-        raise NotImplementedError(f"input kind '{type(self).__name__}' accepts nothing")
-
-    def link(self, lk: Linking, path: YamlPath) -> None:
-        """Check the input's own settings (``go``/``action``/``invalid``: by the linker)."""
 
 
 # --------------------------------------------------------------------------- windows and dialogs

@@ -12,8 +12,8 @@ from pydantic_core import ErrorDetails
 
 from engine.diagnostics import Diagnostic, Severity, did_you_mean
 from engine.scenario import schema
-from engine.scenario.kinds import KindRegistry, tag_of
 from engine.scenario.loader import LoadedYaml
+from engine.scenario.registry import KindRegistry, tag_of
 
 __all__ = ["data_path", "kind_of", "validate_model", "validate_scenario"]
 
