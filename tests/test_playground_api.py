@@ -215,9 +215,9 @@ async def test_what_was_done_in_the_page_saves_as_a_conversation_test_that_passe
 # ---------------------------------------------------------------------- live reload
 
 
-async def test_a_label_edit_reaches_the_open_chat_without_a_restart(
+async def test_a_label_edit_reaches_the_open_chat_without_a_restart_and_only_its_bot_reloads(
         open_playground: Open, project: Path) -> None:
-    hub, api = await open_playground("demo")
+    hub, api = await open_playground("demo", "vin_report")
     alice = await person(api, "Alice")
     await ok(await api.post(f"/api/people/{alice['id']}", json={"language_code": "en"}))
     chat_id = await say(api, "demo", alice["id"], "/start")
@@ -231,6 +231,7 @@ async def test_a_label_edit_reaches_the_open_chat_without_a_restart(
                   for b in row]
     assert any("Hot drinks" in label for label in labels_now)
     assert hub.bots["demo"].version == 2
+    assert hub.bots["vin_report"].version == 1, "the desk's files did not change"
     assert (await ok(await api.get("/api/reload")))["diagnostics"] == []
 
 

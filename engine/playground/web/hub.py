@@ -143,8 +143,13 @@ class Hub:
                 await self.reload_all(changed)
 
     async def reload_all(self, changed: Sequence[str] = ()) -> None:
-        """Reload every bot (a template or label file may belong to any of them)."""
-        for bot in self.bots.values():
+        """Reload the bots whose scenario or template files changed; every bot when a
+        changed file is none of theirs (a file they may share) or none is named."""
+        bots = list(self.bots.values())
+        owned = [b for b in bots if any(b.owns(path) for path in changed)]
+        if changed and all(any(b.owns(path) for b in bots) for path in changed):
+            bots = owned
+        for bot in bots:
             result = await bot.reload()
             if result.replaced:
                 self.on_event(f"{bot.name}: reloaded (version {bot.version})")

@@ -115,6 +115,13 @@ class LiveBot:
         bot = make_bot(self.account.token, session=EmulatorSession(self.emulator))
         return await build_app(bundle, bot, self.storage, environ=self.environ, clock=self.clock)
 
+    def owns(self, path: str | Path) -> bool:
+        """Whether ``path`` is this bot's scenario file or lies in its template folder."""
+        scenario = self.bundle.scenario
+        templates = self.bundle.root / (scenario.templates or f"templates/{scenario.scenario}")
+        where = Path(path).resolve()
+        return where == self.path.resolve() or where.is_relative_to(templates.resolve())
+
     @property
     def notes(self) -> list[str]:
         world = self.sandbox.world
