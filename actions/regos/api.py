@@ -158,6 +158,22 @@ class RegosApi:
         return any(row.need_int("id") == from_id and not row.flag("deleted")
                    for row in parse_list(method, page.items))
 
+    # ------------------------------------------------------------------ checkout reference lists
+
+    async def delivery_types(self) -> list[tuple[int, str]]:
+        """``(id, name)`` of every ``DeliveryType`` (courier, pickup, ...)."""
+        method = "DeliveryType/Get"
+        page = await self.client.read_page(method, {"limit": 100, "offset": 0})
+        return [(row.need_int("id"), row.text("name")) for row in parse_list(method, page.items)]
+
+    async def payment_types(self) -> list[tuple[int, str]]:
+        """``(id, name)`` of the payment types enabled for the front office (``enabled``: True
+        or Frontoffice); ``PaymentType/Get`` answers a plain array."""
+        method = "PaymentType/Get"
+        rows = parse_list(method, await self.client.read(method, {}))
+        return [(row.need_int("id"), row.text("name")) for row in rows
+                if row.text("enabled", "True") in ("True", "Frontoffice")]
+
     # ------------------------------------------------------------------ loyalty cards
 
     async def cards(self, customer_id: int) -> list[Card]:

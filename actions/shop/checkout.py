@@ -17,11 +17,17 @@ How an order is never created twice:
 
 Prices and stock are re-read from REGOS right before ordering; any change is shown to the user,
 who confirms again. The ordered lines leave the cart only after REGOS confirmed the order.
+
+The order document is mapped in the scenario: ``place``'s ``order`` argument maps document
+fields to templates over the dialog data (``delivery_type_id: "{{ delivery_type_id }}"``), so a
+checkout step is a window that saves a value plus one mapping line. The customer, the date and
+the ``external_code`` stay the checkout's own; a card must be one of the customer's.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
@@ -36,7 +42,7 @@ from actions.shop.services import Shop, shop_of
 from engine.actions import ActionContext, Result, action
 from engine.settings import timezone_of
 
-__all__ = ["begin", "is_open", "place", "prepare"]
+__all__ = ["MAPPED_FIELDS", "begin", "is_open", "mapped_fields", "place", "prepare"]
 
 log = logging.getLogger("actions.shop.checkout")
 LOCK_SECONDS = 300
@@ -121,8 +127,39 @@ def _same(cart: Cart, quote: dict[str, Any]) -> bool:
     return seen == [(line.item_id, line.qty, line.price) for line in cart.lines]
 
 
+_IDS = ("from_id", "stock_id", "price_type_id", "delivery_type_id", "payment_type_id",
+        "courier_id", "card_id", "delivery_date")
+_TEXTS = ("description", "address")
+#: the ``DocOrderDelivery/AddFull`` document fields a scenario's ``order:`` mapping may set
+MAPPED_FIELDS = (*_IDS, *_TEXTS, "location")
+
+
+def mapped_fields(order: Mapping[str, Any]) -> dict[str, Any]:
+    """The scenario's ``order:`` mapping as document fields: empty values (a step switched off,
+    nothing chosen) left out, ids as integers, ``location`` as ``{latitude, longitude}``. A
+    ValueError names a field that is not one of :data:`MAPPED_FIELDS` or a value that does not
+    fit."""
+    document: dict[str, Any] = {}
+    for key, value in order.items():
+        if value is None or value == "":
+            continue
+        try:
+            if key in _IDS:
+                document[key] = int(value)
+            elif key in _TEXTS:
+                document[key] = str(value)[:500]
+            elif key == "location":
+                document[key] = {"latitude": float(value["latitude"]),
+                                 "longitude": float(value["longitude"])}
+            else:
+                raise ValueError(f"the order document has no field {key!r} a scenario may set")
+        except (TypeError, KeyError, ValueError) as exc:
+            raise ValueError(f"order field {key!r}: {exc}") from None
+    return document
+
+
 def _document(ctx: ActionContext, quote: dict[str, Any], customer: dict[str, Any],
-              code: str) -> dict[str, Any]:
+              code: str, order: Mapping[str, Any] | None = None) -> dict[str, Any]:
     settings = ctx.settings
     document: dict[str, Any] = {
         "date": int(ctx.now().timestamp()),
@@ -134,6 +171,9 @@ def _document(ctx: ActionContext, quote: dict[str, Any], customer: dict[str, Any
     }
     if customer.get("phone"):
         document["phone"] = customer["phone"]
+    if order is not None:  # the scenario maps the rest (description and location included)
+        document.update(mapped_fields(order))
+        return document
     if quote.get("note"):
         document["description"] = quote["note"]
     location = quote.get("location")
@@ -172,21 +212,37 @@ PLACE = ("ok", "changed", "empty", "closed", "below_minimum", "need_phone", "in_
 
 
 @action(outcomes=PLACE, provides=("order", "quote", "checkout", "failure"))
-async def place(ctx: ActionContext, *, quote: dict[str, Any] | None = None) -> Result:
-    """Create the order in REGOS, at most once per checkout."""
+async def place(ctx: ActionContext, *, quote: dict[str, Any] | None = None,
+                order: dict[str, Any] | None = None) -> Result:
+    """Create the order in REGOS, at most once per checkout; ``order``: the scenario's mapping
+    of document fields (:func:`mapped_fields`)."""
     if not quote or not quote.get("lines"):
         return Result.of("empty")
+    try:
+        fields = mapped_fields(order) if order is not None else None
+    except ValueError as exc:
+        log.warning("the scenario's order mapping is refused: %s", exc)
+        return Result.of("rejected", failure={"code": "mapping", "field": str(exc)})
     shop = shop_of(ctx)
     lock = shop.key("lock", ctx.chat.id)
     if not await shop.kv.set_nx(lock, "1", LOCK_SECONDS):
         return Result.of("in_progress")
     try:
-        return await _place(ctx, shop, quote)
+        return await _place(ctx, shop, quote, fields)
     finally:
         await shop.kv.delete(lock)
 
 
-async def _place(ctx: ActionContext, shop: Shop, quote: dict[str, Any]) -> Result:
+async def _not_theirs(shop: Shop, customer: dict[str, Any], fields: Mapping[str, Any]) -> bool:
+    """A card to apply must be one of the customer's (its id came from dialog data)."""
+    if "card_id" not in fields:
+        return False
+    cards = await shop.api.cards(int(customer["id"]))
+    return all(card.id != fields["card_id"] for card in cards)
+
+
+async def _place(ctx: ActionContext, shop: Shop, quote: dict[str, Any],
+                 fields: Mapping[str, Any] | None) -> Result:
     earlier = await attempt.load(shop, ctx.chat.id)
     if earlier is not None:  # an attempt whose outcome is unknown: does REGOS hold it?
         try:
@@ -207,6 +263,13 @@ async def _place(ctx: ActionContext, shop: Shop, quote: dict[str, Any]) -> Resul
     refused = await _gate(ctx, cart)
     if refused is not None:
         return refused
+    try:
+        if fields is not None and await _not_theirs(shop, customer, fields):
+            return Result.of("rejected", failure={"code": "card", "field": "card_id"})
+    except RegosRateLimited:
+        return Result.of("busy")
+    except RegosError:
+        return Result.of("unknown")
     if changes or not _same(cart, quote):
         fresh = {**quote, "lines": [line.view() for line in cart.lines],
                  "total": plain(cart.total), "changes": changes}
@@ -219,7 +282,8 @@ async def _place(ctx: ActionContext, shop: Shop, quote: dict[str, Any]) -> Resul
     operations = [{"item_id": line.item_id, "quantity": line.qty, "price": line.price}
                   for line in cart.lines]
     try:
-        order_id = await shop.api.add_order(_document(ctx, quote, customer, code), operations)
+        order_id = await shop.api.add_order(_document(ctx, quote, customer, code, fields),
+                                            operations)
     except RegosRateLimited:  # refused before anything was processed
         await attempt.forget(shop, ctx.chat.id)
         return Result.of("busy")

@@ -47,7 +47,7 @@ async def run_file(path: Path) -> Outcome:
 
 
 async def run_conversation(conv: Conversation) -> Outcome:
-    async with Playground.open(conv.scenario, sandbox=True) as play:
+    async with Playground.open(conv.scenario, sandbox=True, environ=conv.settings) as play:
         actor = play.user(conv.user, language_code=conv.locale)
         if (failed := await _start(play, actor, conv)) is not None:
             return failed

@@ -13,6 +13,7 @@
 A test may start at any window with fixture data instead of replaying the flow to it::
 
     scenario: orders
+    settings: {DELIVERY_TYPES_ENABLED: true}   # the bot's settings for this test (environment)
     start_at: cart.view           # dialog.window (or a dialog: its first window)
     data: {group_id: 0}           # dialog data the window starts with (optional)
     fixtures:                     # offered by the action packages (``Sandbox.add_fixture``)
@@ -58,7 +59,7 @@ EXPECTATIONS = {
 }
 """Built in; action packages add their own (``Sandbox.add_check``: the shop's ``regos_call`` and
 ``order_created``, the desk's ``ticket``)."""
-TOP = ("scenario", "locale", "user", "start_at", "data", "fixtures", "steps")
+TOP = ("scenario", "locale", "user", "settings", "start_at", "data", "fixtures", "steps")
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,8 @@ class Conversation:
     data: dict[str, Any] = field(default_factory=dict)
     fixtures: list[Fixture] = field(default_factory=list)
     start_line: int = 0
+    #: settings given to the bot as its environment (which wins over every other source)
+    settings: dict[str, str] = field(default_factory=dict)
 
 
 def _scenario_path(name: str, base: Path) -> Path | None:
@@ -177,6 +180,12 @@ def _start(data: dict[str, Any], conv: Conversation, scenario: Path, pos: Positi
             known = [f"{d}.{w}" for d, ws in windows.items() for w in ws]
             err(("start_at",), "unknown-window",
                 f"no window {raw!r} in {scenario.name}{did_you_mean(str(raw), known)}")
+    settings = data.get("settings")
+    if settings is not None and not isinstance(settings, dict):
+        err(("settings",), "settings-shape", "settings: maps a setting's name to its value")
+    elif settings:
+        conv.settings = {str(k): str(v).lower() if isinstance(v, bool) else str(v)
+                         for k, v in settings.items()}
     seeded = data.get("data")
     if seeded is not None and not isinstance(seeded, dict):
         err(("data",), "data-shape", "data: is a mapping of dialog data")
