@@ -22,6 +22,7 @@ from engine.scenario.salvage import Salvaged, salvage
 from engine.scenario.schema import Scenario
 from engine.scenario.validate import validate_scenario
 from engine.templates import TemplateStore
+from engine.templates.cache import CompileCache
 
 __all__ = ["ScenarioBundle", "find_project_root", "load_bundle"]
 
@@ -80,8 +81,12 @@ def _quiet_cascades(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def load_bundle(path: Path, root: Path | None = None, *, kinds: KindRegistry | None = None,
+                template_cache: CompileCache | None = None,
                 ) -> tuple[ScenarioBundle | None, list[Diagnostic]]:
     """Run every start-up check on one scenario. Returns the bundle only when no errors.
+
+    ``template_cache``: compiled templates of an earlier load of the same files (the
+    playground's live reload passes one, so only changed sources compile again).
 
     ``kinds``: the widget and input kinds the scenario may use; by default the built-in ones
     (``engine.kinds``: this is the one place the scenario stages name them)."""
@@ -133,6 +138,7 @@ def load_bundle(path: Path, root: Path | None = None, *, kinds: KindRegistry | N
     try:
         store, problems = TemplateStore.load(
             template_dir.parent, template_dir.name, scenario.locales, scenario.default_locale,
+            cache=template_cache,
         )
     except EngineError as exc:
         pos = loaded.positions.lookup(("templates",))

@@ -9,6 +9,7 @@ runs under a budget (:mod:`engine.templates.budget`): steps, time, output, sizes
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
+from types import CodeType
 from typing import Any
 
 from jinja2 import BaseLoader, StrictUndefined, Template, TemplateNotFound, nodes
@@ -38,9 +39,11 @@ __all__ = [
     "ExpressionSyntaxError",
     "TemplateRenderError",
     "compile_ast",
+    "compile_code",
     "context_vars",
     "create_environment",
     "describe",
+    "from_code",
 ]
 
 RESERVED_VARIABLES = frozenset({"_locale", "_timezone"})
@@ -175,9 +178,20 @@ def compile_ast(env: ImmutableSandboxedEnvironment, ast: nodes.Template, name: s
     """Compile a parsed template under the render budget. Raises
     :class:`~engine.templates.budget.ConstantTooLarge` (a syntax error at its line) for a
     constant expression over a limit."""
+    return from_code(env, compile_code(env, ast, name, filename))
+
+
+def compile_code(env: ImmutableSandboxedEnvironment, ast: nodes.Template, name: str,
+                 filename: str) -> CodeType:
+    """The Python code of a parsed template under the render budget (see :func:`compile_ast`)."""
     check_constants(ast)
     Guard().visit(ast)
-    code = env.compile(ast, name, filename)
+    code: CodeType = env.compile(ast, name, filename)
+    return code
+
+
+def from_code(env: ImmutableSandboxedEnvironment, code: CodeType) -> Template:
+    """A template of ``env`` running compiled ``code`` (from :func:`compile_code`)."""
     return env.template_class.from_code(env, code, env.make_globals(None), None)
 
 

@@ -22,6 +22,7 @@ from markupsafe import Markup
 from engine.diagnostics import Diagnostic, Diagnostics, did_you_mean
 from engine.errors import TemplateError
 from engine.settings import DEFAULT_TIMEZONE
+from engine.templates.cache import CompileCache
 from engine.templates.environment import (
     CompiledLoader,
     TemplateRenderError,
@@ -91,9 +92,10 @@ class TemplateStore:
     @classmethod
     def load(
         cls, root: Path, scenario: str, locales: Sequence[str], default_locale: str, *,
-        timezone: str = DEFAULT_TIMEZONE,
+        timezone: str = DEFAULT_TIMEZONE, cache: CompileCache | None = None,
     ) -> tuple[TemplateStore, list[Diagnostic]]:
-        """Read and compile ``<root>/<scenario>/<locale>/**/*.html`` and ``labels.yaml``.
+        """Read and compile ``<root>/<scenario>/<locale>/**/*.html`` and ``labels.yaml``
+        (``cache``: compiled code of earlier loads, reused for unchanged sources).
 
         Problems in the files come back as diagnostics (``template-syntax``, ``template-file``,
         ``template-include``, ``label-file``, and the warnings ``label-unknown``,
@@ -119,7 +121,7 @@ class TemplateStore:
             for path in sorted(folder.rglob(f"*{TEMPLATE_SUFFIX}")):
                 if path.is_file():
                     present[locale].templates.add(template_name(folder, path))
-                    unit = load_message(env, folder, path, locale, out)
+                    unit = load_message(env, folder, path, locale, out, cache)
                     if unit is not None:
                         messages[locale][unit.name] = unit
                         loader.templates[unit.template.name or ""] = unit.template
@@ -129,7 +131,7 @@ class TemplateStore:
                 sources, lines = read_labels(label_path, file, out)
                 for source in sources.values():
                     present[locale].labels.add(source.key)
-                    label = compile_label(env, source, locale, file, lines, out)
+                    label = compile_label(env, source, locale, file, lines, out, cache)
                     if label is not None:
                         labels[locale][label.name] = label
         check_locales(messages, labels, present[default_locale], default_locale, out)

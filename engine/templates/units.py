@@ -26,7 +26,8 @@ from engine.templates.analysis import (
     syntax_diagnostic,
     undeclared,
 )
-from engine.templates.environment import PLAIN, compile_ast
+from engine.templates.cache import CachedUnit, CompileCache
+from engine.templates.environment import PLAIN, compile_code, from_code
 from engine.templates.filters import zone_named
 from engine.templates.labels import LabelSource
 
@@ -95,7 +96,7 @@ def template_name(folder: Path, path: Path) -> str:
 
 
 def load_message(env: ImmutableSandboxedEnvironment, folder: Path, path: Path, locale: str,
-                 out: Diagnostics) -> Unit | None:
+                 out: Diagnostics, cache: CompileCache | None = None) -> Unit | None:
     file = str(path)
     name = template_name(folder, path)
     try:
@@ -104,32 +105,48 @@ def load_message(env: ImmutableSandboxedEnvironment, folder: Path, path: Path, l
         out.error(file, 1, 1, "template-file", f"cannot read template: {exc}")
         return None
     internal = f"{locale}/{name}"
-    try:
-        ast = env.parse(source, internal, file)
-        variables, declared, refs = undeclared(ast), names_defined(ast), references(ast)
-        template = compile_ast(env, ast, internal, file)
-    except TemplateSyntaxError as exc:
-        syntax_diagnostic(env, exc, file, source.splitlines(), 1, 1, out)
-        return None
-    return Unit("template", name, locale, file, 1, template, None, variables, declared, refs)
+    key = ("template", internal, file, source)
+    found = cache.get(key) if cache is not None else None
+    if found is None:
+        try:
+            ast = env.parse(source, internal, file)
+            variables, declared, refs = undeclared(ast), names_defined(ast), references(ast)
+            found = CachedUnit(compile_code(env, ast, internal, file), None, variables,
+                               declared, refs)
+        except TemplateSyntaxError as exc:
+            syntax_diagnostic(env, exc, file, source.splitlines(), 1, 1, out)
+            return None
+        if cache is not None:
+            cache.put(key, found)
+    return Unit("template", name, locale, file, 1, from_code(env, found.code), None,
+                found.variables, found.declared, found.refs)
 
 
 def compile_label(env: ImmutableSandboxedEnvironment, source: LabelSource, locale: str,
-                  file: str, lines: Sequence[str], out: Diagnostics) -> Unit | None:
+                  file: str, lines: Sequence[str], out: Diagnostics,
+                  cache: CompileCache | None = None) -> Unit | None:
     """Compile one label twice: autoescaped (for HTML messages) and plain (for buttons)."""
     filename = f"{file}#{source.key}"
     internal = f"{locale}/label:{source.key}"
-    try:
-        ast = env.parse(source.text, internal, filename)
-        variables = undeclared(ast)
-        template = compile_ast(env, ast, internal, filename)
-        plain = compile_ast(env, env.parse(source.text, PLAIN + internal, filename),
-                            PLAIN + internal, filename)
-    except TemplateSyntaxError as exc:
-        syntax_diagnostic(env, exc, file, lines, source.first_line, source.col, out)
-        return None
-    return Unit("label", source.key, locale, file, source.first_line, template, plain,
-                variables, frozenset(), (), source.key_line, source.key_col)
+    key = ("label", internal, filename, source.text)
+    found = cache.get(key) if cache is not None else None
+    if found is None:
+        try:
+            ast = env.parse(source.text, internal, filename)
+            variables = undeclared(ast)
+            code = compile_code(env, ast, internal, filename)
+            plain = compile_code(env, env.parse(source.text, PLAIN + internal, filename),
+                                 PLAIN + internal, filename)
+        except TemplateSyntaxError as exc:
+            syntax_diagnostic(env, exc, file, lines, source.first_line, source.col, out)
+            return None
+        found = CachedUnit(code, plain, variables, frozenset(), ())
+        if cache is not None:
+            cache.put(key, found)
+    assert found.plain is not None
+    return Unit("label", source.key, locale, file, source.first_line, from_code(env, found.code),
+                from_code(env, found.plain), found.variables, frozenset(), (),
+                source.key_line, source.key_col)
 
 
 def check_locales(messages: Mapping[str, Mapping[str, Unit]],

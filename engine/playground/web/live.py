@@ -25,6 +25,7 @@ from engine.playground.sandbox import Sandbox, start_sandboxes
 from engine.runtime.app import BotApp, build_app, make_bot
 from engine.runtime.storage import StorageBundle, create_storage
 from engine.scenario.pipeline import ScenarioBundle, load_bundle
+from engine.templates.cache import CompileCache
 from engine.testing import EmulatorWorld, SandboxClock
 
 __all__ = ["LiveBot", "ReloadResult"]
@@ -69,6 +70,7 @@ class LiveBot:
         self.version = 1
         self.diagnostics: list[Diagnostic] = []  # the last failed reload's problems
         self.graph_svg: tuple[int, str] | None = None  # (version, SVG) once drawn
+        self.templates = CompileCache()  # compiled templates, reused by reloads
         self._stack = stack
         self._app: BotApp | None = None
         self._lock = asyncio.Lock()
@@ -131,8 +133,8 @@ class LiveBot:
         """Load the scenario again; when it checks clean, run it in place of the current
         version (open conversations keep their state), else keep the current one."""
         async with self._lock:
-            bundle, diagnostics = await asyncio.to_thread(load_bundle, self.path,
-                                                          self.bundle.root)
+            bundle, diagnostics = await asyncio.to_thread(
+                load_bundle, self.path, self.bundle.root, template_cache=self.templates)
             if bundle is None or _errors(diagnostics):
                 self.diagnostics = _errors(diagnostics) or diagnostics
                 return ReloadResult(False, self.diagnostics)
