@@ -98,7 +98,7 @@ class DialogCompiler:
         if route.then is not None and route.then != AGAIN and dialog is not None:
             then = resolve_target(self.sc, route.then, dialog)
         return CompiledRoute(target, route.notice, route.reply, then, route.then == AGAIN,
-                             where=where)
+                             where=where, text=route.text)
 
     def call(self, call: s.ActionCall, dialog: str | None) -> CompiledCall:
         spec = self.registry.get(call.call)

@@ -31,6 +31,8 @@ class CompiledRoute:
     again: bool = False
     #: ``file:line:col`` of the route in the scenario (``""`` when compiled without positions)
     where: str = ""
+    #: the template the target window shows instead of its own text (``text:`` of the route)
+    text: str | None = None
 
 
 @dataclass(frozen=True)

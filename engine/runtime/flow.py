@@ -30,6 +30,7 @@ from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime, chat_info, 
 from engine.runtime.executor import execute, follow
 from engine.runtime.sender import sender_of
 from engine.scenario.targets import Target
+from engine.widgets.text import VIEW_KEY, view_of
 
 __all__ = [
     "FINISHED",
@@ -109,6 +110,7 @@ def click_scope(manager: DialogManager) -> dict[str, Any]:
     scope["start"] = start
     scope.update(widget_scope(manager))
     scope.update({k: v for k, v in context.dialog_data.items() if not k.startswith("_")})
+    scope["view"] = view_of(manager)
     return scope
 
 
@@ -201,7 +203,13 @@ class DialogSurface:
         elif route.then is not None:
             then = {"dialog": self.dialog_id,
                     "go": [route.then.kind, route.then.dialog, route.then.window]}
-        await go(self.manager, route.target, self.dialog_id, then)
+        window = route.target.window
+        if route.target.kind == "stay" and route.text:  # the window shown now takes it
+            window = (self.manager.current_context().state.state or "").rpartition(":")[2]
+            self.manager.current_context().dialog_data[VIEW_KEY] = \
+                {"window": window, "text": route.text}
+        view = {"window": window, "text": route.text} if route.text else {}
+        await go(self.manager, route.target, self.dialog_id, then, view)
 
 
 async def follow_route(manager: DialogManager, route: CompiledRoute, dialog_id: str) -> None:
@@ -296,7 +304,9 @@ def _past_skipped(manager: DialogManager, states: StateMap, target: Target) -> T
 
 
 async def go(manager: DialogManager, target: Target, dialog_id: str,
-             then: dict[str, Any] | None = None) -> None:
+             then: dict[str, Any] | None = None, view: dict[str, Any] | None = None) -> None:
+    """Move to ``target``; ``view``: the route's ``text:`` for the window it enters
+    (:data:`~engine.widgets.text.VIEW_KEY`), emptied by a move without one."""
     states = cast(StateMap, manager.middleware_data["engine_states"])
     target = _past_skipped(manager, states, target)
     context = manager.current_context()
@@ -329,6 +339,8 @@ async def go(manager: DialogManager, target: Target, dialog_id: str,
             # ``back`` returns to them as they were
             for key in states.fresh_keys.get((target.dialog, target.window), ()):
                 context.widget_data.pop(key, None)
+        context.dialog_data[VIEW_KEY] = view or {}
         await manager.switch_to(state)
     else:
-        await manager.start(state, data={THEN_KEY: then} if then else None)
+        data = {**({THEN_KEY: then} if then else {}), **({VIEW_KEY: view} if view else {})}
+        await manager.start(state, data=data or None)

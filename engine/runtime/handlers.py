@@ -29,6 +29,7 @@ from engine.runtime.notifier import SIDE_INDEX_KEY, SideMessageIndex
 from engine.runtime.sender import sender_of
 from engine.scenario import schema as s
 from engine.widgets.inputs import event_from_message
+from engine.widgets.text import VIEW_KEY
 
 __all__ = ["HandlerExecutor"]
 
@@ -207,12 +208,14 @@ class _HandlerSurface:
 
     async def go(self, route: CompiledRoute) -> None:
         target = route.target
+        data = self.start_data
+        if route.text and target.window:  # the route's text: for the window it starts
+            data = {**(data or {}), VIEW_KEY: {"window": target.window, "text": route.text}}
         if target.kind == "menu":
-            await self.manager.start(self.states.menu, data=self.start_data,
-                                     mode=StartMode.RESET_STACK)
+            await self.manager.start(self.states.menu, data=data, mode=StartMode.RESET_STACK)
         elif target.kind == "window" and target.dialog and target.window:
             await self.manager.start(self.states[(target.dialog, target.window)],
-                                     data=self.start_data, mode=StartMode.RESET_STACK)
+                                     data=data, mode=StartMode.RESET_STACK)
 
 
 def _named(error: ArgumentError) -> str:

@@ -33,13 +33,17 @@ class Route(Model):
     finishing). ``notice`` is a label shown as a toast (button clicks) or a short message
     (inputs, handlers); ``reply`` is a message template sent to the chat. ``then`` (with a ``go``
     that starts another dialog): where this dialog goes on once that one finishes (``done``) —
-    a target, or ``again`` to run the same action again with the same input.
+    a target, or ``again`` to run the same action again with the same input. ``text`` (with a
+    ``go`` to a window, or ``stay``): the window shows this template instead of its own ``text``
+    until it is left, and its ``view`` variable names it (``when: "view == 'invalid'"``): one
+    window whose text varies by outcome, instead of windows that differ only in their text.
     """
 
     go: str = "stay"
     notice: str | None = None
     reply: str | None = None
     then: str | None = None
+    text: str | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 __all__ = ["RENDER_BUILTINS", "argument_adapter", "call_vars", "check_args", "check_call"]
 
 #: what templates and call arguments may use anywhere in a dialog
+#: (``view``: the template a route's ``text:`` gave the window, or None)
 RENDER_BUILTINS = frozenset(
-    {"user", "chat", "locale", "settings", "now", "pages", "counters", "start"}
+    {"user", "chat", "locale", "settings", "now", "pages", "counters", "start", "view"}
 )
 
 

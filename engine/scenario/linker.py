@@ -155,7 +155,28 @@ class _Linker:
             self.need_label(route.notice, (*path, "notice"))
         if route.reply:
             self.need_template(route.reply, (*path, "reply"))
+        if route.text:
+            self.check_route_text(route, dialog, (*path, "text"))
         check_continuation(self, route, dialog, path)
+
+    def check_route_text(self, route: s.Route, dialog: str | None, path: YamlPath) -> None:
+        """``text:`` names a template the window the route leads to can render instead of its
+        own (with that window's variables)."""
+        assert route.text is not None
+        if not self.need_template(route.text, path):
+            return
+        target = resolve_target(self.sc, route.go, dialog)
+        if target is None or target.kind == "stay":
+            return  # an unknown target is reported at 'go'; 'stay' keeps the window it is in
+        if target.kind != "window" or target.dialog is None or target.window is None:
+            self.err(path, "route-text",
+                     f"'text' shows a window with another template, but '{route.go}' leads to "
+                     "no window", "give 'text' to a route that goes to a window (or stays)")
+            return
+        scope = self.window_vars(self.sc.dialogs[target.dialog].windows[target.window])
+        if scope is not None:
+            self.check_vars(self.store.variables_of_template(route.text), scope, path,
+                            f"template '{route.text}'")
 
     # ------------------------------------------------------------------ stages
 

@@ -18,12 +18,14 @@ from engine.scenario.expressions import Evaluator
 
 __all__ = [
     "BYTES_SCHEME",
+    "VIEW_KEY",
     "CounterLabel",
     "ItemLabel",
     "LabelText",
     "TemplateMedia",
     "TemplateText",
     "predicate",
+    "view_of",
 ]
 
 BYTES_SCHEME = "engine-bytes:"
@@ -40,15 +42,33 @@ def predicate(condition: Evaluator | None) -> WhenCondition:
     return check
 
 
+#: where a route's ``text:`` is kept for the window it leads to: ``{"window": id, "text": name}``
+#: in the dialog data (set or emptied by every move inside the dialog), else in the start data
+VIEW_KEY = "_view"
+
+
+def view_of(manager: DialogManager) -> str | None:
+    """The template a route gave the current window instead of its own text (None: its own)."""
+    context = manager.current_context()
+    view = context.dialog_data.get(VIEW_KEY)
+    if view is None and isinstance(context.start_data, dict):
+        view = context.start_data.get(VIEW_KEY)
+    window = (context.state.state or "").rpartition(":")[2]
+    if isinstance(view, dict) and view.get("window") == window and view.get("text"):
+        return str(view["text"])
+    return None
+
+
 class TemplateText(Text):
-    """The window's message: ``templates/<scenario>/<locale>/<name>.html``."""
+    """The window's message: ``templates/<scenario>/<locale>/<name>.html``, or the template
+    the route that led here named (:func:`view_of`)."""
 
     def __init__(self, name: str) -> None:
         super().__init__()
         self.name = name
 
     async def _render_text(self, data: dict[str, Any], manager: DialogManager) -> str:
-        return flow_of(manager).render(manager, self.name, data)
+        return flow_of(manager).render(manager, view_of(manager) or self.name, data)
 
     def __repr__(self) -> str:
         return f"<TemplateText {self.name}>"
