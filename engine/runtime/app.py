@@ -23,6 +23,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import TelegramObject, Update
 from aiogram.utils.token import TokenValidationError
 from aiogram_dialog import setup_dialogs
+from aiogram_dialog.api.entities import DialogUpdate
 
 from engine.actions import Services
 from engine.compile.bot import CompiledBot, compile_bot
@@ -157,14 +158,16 @@ class _SettingsMiddleware:
 
 
 class _DedupeMiddleware:
-    """Drops an update whose id was already seen (webhook retries, two pollers)."""
+    """Drops an update whose id was already seen (webhook retries, two pollers). aiogram-dialog's
+    own dialog updates (background starts and refreshes) all carry update_id 0 and are never
+    duplicates."""
 
     def __init__(self, kv: KeyValueStore, bot_key: str) -> None:
         self.kv = kv
         self.bot_key = bot_key
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        if isinstance(event, Update):
+        if isinstance(event, Update) and not isinstance(event, DialogUpdate):
             fresh = await self.kv.set_nx(f"engine:upd:{self.bot_key}:{event.update_id}", "1", 3600)
             if not fresh:
                 log.info("duplicate update %s dropped", event.update_id)
