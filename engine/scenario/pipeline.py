@@ -17,7 +17,7 @@ from engine.errors import EngineError
 from engine.scenario.linker import link
 from engine.scenario.loader import LoadedYaml, load_yaml_file
 from engine.scenario.registry import KindRegistry
-from engine.scenario.route_sets import expand_route_sets
+from engine.scenario.route_sets import anchor_warnings, expand_route_sets
 from engine.scenario.salvage import Salvaged, salvage
 from engine.scenario.schema import Scenario
 from engine.scenario.validate import validate_scenario
@@ -100,6 +100,7 @@ def load_bundle(path: Path, root: Path | None = None, *, kinds: KindRegistry | N
     out.extend(problems)
     if loaded is None:
         return None, out.sorted()
+    out.extend(anchor_warnings(loaded))
     expanded = expand_route_sets(loaded)
     loaded = expanded.loaded
     out.extend(expanded.diagnostics)

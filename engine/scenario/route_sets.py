@@ -17,11 +17,13 @@ import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
+import yaml
+
 from engine.diagnostics import Diagnostic, Diagnostics, did_you_mean
 from engine.scenario.loader import LoadedYaml
 from engine.scenario.positions import YamlPath
 
-__all__ = ["SHARED", "Expanded", "expand_route_sets"]
+__all__ = ["SHARED", "Expanded", "anchor_warnings", "expand_route_sets"]
 
 # the key that names a piece -> the top-level mapping of pieces, and what a piece is called
 SHARED: dict[str, tuple[str, str]] = {
@@ -104,3 +106,33 @@ def expand_route_sets(loaded: LoadedYaml) -> Expanded:
     expanded = dataclasses.replace(loaded, data=data,
                                    positions=loaded.positions.grafted(copies))
     return Expanded(expanded, out.sorted(), frozenset(unresolved))
+
+
+def anchor_warnings(loaded: LoadedYaml) -> list[Diagnostic]:
+    """``yaml-anchor``: a warning at each anchor (``&name``) the scenario defines. Anchors work,
+    but a reader must know YAML to follow them; a named piece says what it is."""
+    text = "\n".join(loaded.lines)
+    if "&" not in text:
+        return []
+    uses: dict[str, int] = {}
+    anchors: list[tuple[str, int, int]] = []
+    try:
+        for event in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+            name = getattr(event, "anchor", None)
+            if name is None:
+                continue
+            if isinstance(event, yaml.AliasEvent):
+                uses[name] = uses.get(name, 0) + 1
+            elif event.start_mark is not None:
+                anchors.append((name, event.start_mark.line + 1, event.start_mark.column + 1))
+    except yaml.YAMLError:  # pragma: no cover - the loader read this text already
+        return []
+    out = Diagnostics()
+    for name, line, col in anchors:
+        count = uses.get(name, 0)
+        out.warning(loaded.file, line, col, "yaml-anchor",
+                    f"anchor '&{name}' shares a piece of the scenario through YAML (used "
+                    f"{count} time{'s' if count != 1 else ''})",
+                    "name it instead: a route set (routes: {name: {...}}, then 'on: name') or a "
+                    "shared piece (inputs:, documents:, refusals:)")
+    return out.sorted()
