@@ -48,9 +48,10 @@ from engine.playground.botapi import (
     EmulatorSession,
     UserAccount,
 )
-from engine.playground.sandbox import Sandbox, start_sandboxes
+from engine.playground.sandbox import Sandbox, offer_funnel, start_sandboxes
 from engine.runtime.app import BotApp, build_app, make_bot
 from engine.runtime.context import utc_now
+from engine.runtime.funnel import Funnel
 from engine.runtime.storage import create_storage
 from engine.scenario.pipeline import ScenarioBundle, load_bundle
 
@@ -236,6 +237,8 @@ class Playground:
             app = await build_app(bundle, bot, storage, environ=env, services=services,
                                   clock=clock)
             play = cls(emu, app, account, transport, clock, world, box)
+            if box is not None:
+                offer_funnel(box, lambda: app.runtime.services.find(Funnel))
             if transport == "memory":
                 await app.dispatcher.emit_startup(bot=bot)
             else:

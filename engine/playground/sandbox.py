@@ -29,8 +29,10 @@ from aiohttp import web
 
 from engine.actions import ActionContext
 from engine.masking import SECRETS
+from engine.runtime.funnel import Funnel
 
-__all__ = ["SANDBOX_HOOK", "Check", "Fixture", "Panel", "Sandbox", "SandboxWorld", "start_sandboxes"]
+__all__ = ["SANDBOX_HOOK", "Check", "Fixture", "Panel", "Sandbox", "SandboxWorld", "offer_funnel",
+           "start_sandboxes"]
 
 SANDBOX_HOOK = "setup_sandbox"
 log = logging.getLogger("engine.sandbox")
@@ -124,6 +126,21 @@ class Sandbox:
         env.update(values)
         self.environ = env
         SECRETS.add_environ(values)
+
+
+FUNNEL_COLUMNS = ("window", "entered", "moved_on", "stopped_here", "next")
+
+
+def offer_funnel(sandbox: Sandbox, current: Callable[[], Funnel | None]) -> None:
+    """The engine's own panel ``funnel``: per-window counts of the bot
+    (:class:`~engine.runtime.funnel.Funnel`); ``current`` gives the bot's funnel now (the web
+    playground builds the bot anew on a reload)."""
+    async def rows() -> list[dict[str, Any]]:
+        funnel = current()
+        return funnel.rows() if funnel is not None else []
+
+    sandbox.add_panel("funnel", "Funnel: who entered each window, where they went",
+                      rows, FUNNEL_COLUMNS)
 
 
 async def start_sandboxes(packages: Mapping[str, str], sandbox: Sandbox) -> Mapping[str, str]:

@@ -37,6 +37,7 @@ from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime, utc_now
 from engine.runtime.errors import setup_error_handlers, stale_callback_router
 from engine.runtime.fitting import FitToLimits
 from engine.runtime.flow import DialogFlow
+from engine.runtime.funnel import Funnel
 from engine.runtime.handlers import HandlerExecutor
 from engine.runtime.jobs import JobRunner
 from engine.runtime.messages import EngineMessageManager
@@ -245,7 +246,13 @@ async def _build(
     dp.include_router(bot_def.fallbacks)
     dp.include_router(stale_callback_router())
     intent_ids.install()  # aiogram-dialog's own intent ids collide within a second
-    setup_dialogs(dp, message_manager=manager, events_isolation=storage.isolation)
+    funnel = services.find(Funnel)  # given by serve (its /metrics listen) or made here
+    if funnel is None:
+        funnel = Funnel()
+        services.add(Funnel, funnel)
+    funnel.scenario = scenario.scenario
+    setup_dialogs(dp, message_manager=manager, events_isolation=storage.isolation,
+                  getter=funnel.getter)
     setup_error_handlers(dp)
 
     async def on_startup() -> None:

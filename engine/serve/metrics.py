@@ -59,6 +59,21 @@ class Metrics:
                                "Webhook requests refused, by bot and reason (secret, not_json, "
                                "not_update, too_large; unknown_bot with bot '-')",
                                ["bot", "reason"], registry=r)
+        self.window_entries = Counter("tgflow_window_entries",
+                                      "Users entering a window (the funnel), by bot and window "
+                                      "(dialog.window)", ["bot", "window"], registry=r)
+        self.window_moves = Counter("tgflow_window_moves",
+                                    "Users going from one window to another, by bot; entries "
+                                    "minus moves away: where users stopped", ["bot", "window", "to"],
+                                    registry=r)
+
+    def funnel_listener(self, bot: str) -> Callable[[str, str | None], None]:
+        """What a bot's :class:`~engine.runtime.funnel.Funnel` tells: an entry (and a move)."""
+        def heard(window: str, came_from: str | None) -> None:
+            self.window_entries.labels(bot, window).inc()
+            if came_from is not None:
+                self.window_moves.labels(bot, came_from, window).inc()
+        return heard
 
     def exposition(self) -> bytes:
         """The text format ``/metrics`` answers with."""

@@ -41,6 +41,7 @@ from engine.errors import ConfigError, EngineError, ScenarioError, StartupError
 from engine.health import OK, Readiness
 from engine.masking import SECRETS, mask
 from engine.runtime.app import BotApp, build_app, make_bot
+from engine.runtime.funnel import Funnel
 from engine.runtime.storage import StorageBundle, create_storage
 from engine.scenario.pipeline import load_bundle
 from engine.serve.config import BotConfig, DeployConfig
@@ -123,6 +124,9 @@ class Server:
             storage = await create_storage(environ.get("REDIS_URL"))
             services = Services()
             services.add(Readiness, Readiness())  # the packages' probes, for /readyz
+            funnel = Funnel()  # per-window counts, to /metrics
+            funnel.listen(self.metrics.funnel_listener(bot_config.name))
+            services.add(Funnel, funnel)
             try:
                 app = await build_app(bundle, bot, storage, environ=environ, retry=retry,
                                       services=services)

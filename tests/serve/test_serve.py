@@ -276,3 +276,23 @@ async def test_health_readiness_and_metrics_answer(deployment: Deployment) -> No
     assert metric(text, "tgflow_bot_api_calls_total", bot="desk", method="setWebhook") == 1
     assert metric(text, "tgflow_update_handling_seconds_count", bot="cafe") >= 1
     assert "tgflow_bot_api_retry_after_total" in text or "tgflow_bot_api_retry_after" in text
+
+
+async def test_metrics_count_who_entered_each_window_and_where_from(deployment: Deployment) -> None:
+    emulator, chat, alice = deployment.emulator, deployment.cafe_chat, deployment.alice
+    sent = bot_messages(deployment)
+    emulator.send_text(CAFE, chat, alice, "/start")
+    await until(lambda: bot_messages(deployment) > sent)
+    await asyncio.sleep(0.3)
+    before = await deployment.metrics()
+    emulator.click_text(CAFE, chat, alice, "☕ Drinks")
+    labels = {"bot": "cafe", "window": "main.drinks"}
+    await until(lambda: "Pick" in (emulator.bot_messages(chat)[-1].content or ""))
+    after = await deployment.metrics()
+    assert metric(after, "tgflow_window_entries_total", **labels) == \
+        metric(before, "tgflow_window_entries_total", **labels) + 1
+    moved = {"bot": "cafe", "window": "main.home", "to": "main.drinks"}
+    assert metric(after, "tgflow_window_moves_total", **moved) == \
+        metric(before, "tgflow_window_moves_total", **moved) + 1
+    emulator.send_text(CAFE, chat, alice, "/start")  # leave Alice at the menu
+    await asyncio.sleep(0.5)
