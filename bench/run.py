@@ -24,7 +24,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +33,17 @@ ROOT = Path(__file__).resolve().parent.parent
 Row = dict[str, Any]
 
 
+class PartFailed(Exception):
+    """One part of the bench could not run (its figures are left out, the others are kept)."""
+
+
 def run(module: str, *args: str) -> list[Row]:
     done = subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True,
                           text=True, check=False)
     if done.returncode != 0:
-        raise SystemExit(f"{module} {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+        print(f"{module} {' '.join(args)} failed:\n{done.stderr[-3000:]}", file=sys.stderr)
+        last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise PartFailed(last[:100])
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
 
 
@@ -93,7 +100,33 @@ def main() -> None:
     started = time.monotonic()
 
     print("in process ...", file=sys.stderr)
-    customers = "15" if args.quick else "40"
+    part(rows, "in process", partial(in_process, rows, "15" if args.quick else "40"))
+    with redis_server() as redis_url:
+        for storage in ("memory", "redis"):
+            if storage == "redis" and redis_url is None:
+                rows.append(("end to end with Redis", "-", "-", "redis-server not installed", ""))
+                continue
+            print(f"end to end, {storage} ...", file=sys.stderr)
+            extra = ["--redis", redis_url] if storage == "redis" and redis_url else []
+            part(rows, f"end to end, {storage}", partial(end_to_end, rows, storage, users, extra))
+        print("scale ...", file=sys.stderr)
+        part(rows, "scale", partial(scale, rows, redis_url))
+    print("REGOS ...", file=sys.stderr)
+    part(rows, "REGOS", partial(regos_load, rows, "200" if args.quick else "1000"))
+    rows.append(("serve (webhook) figures", "-", "-", "not measured yet", ""))
+    print(table(rows))
+    print(f"\n(the whole bench took {time.monotonic() - started:.0f} s; wall-clock figures "
+          "depend on what else runs on the machine, CPU per update less so)")
+
+
+def part(rows: list[tuple[str, str, str, str, str]], name: str, body: Callable[[], None]) -> None:
+    try:
+        body()
+    except PartFailed as exc:
+        rows.append((name, "-", "-", f"FAILED: {exc}", ""))
+
+
+def in_process(rows: list[tuple[str, str, str, str, str]], customers: str) -> None:
     speed: dict[str, list[float]] = {"engine": [], "handwritten": []}
     for _ in range(2):
         for bot in ("engine", "handwritten"):
@@ -103,28 +136,27 @@ def main() -> None:
     rows.append(("in process: updates/s", f"{eng:.0f}", f"{hand:.0f}",
                  f"engine/hand >= 1.0x (is {eng / hand:.2f}x)", verdict(eng >= hand)))
 
-    with redis_server() as redis_url:
-        for storage in ("memory", "redis"):
-            if storage == "redis" and redis_url is None:
-                rows.append(("end to end with Redis", "-", "-", "redis-server not installed", ""))
-                continue
-            print(f"end to end, {storage} ...", file=sys.stderr)
-            extra = ["--redis", redis_url] if storage == "redis" and redis_url else []
-            got = {bot: run("bench.e2e", "--bot", bot, "--users", users, *extra)
-                   for bot in ("engine", "handwritten")}
-            for e, h in zip(got["engine"], got["handwritten"], strict=True):
-                rows += e2e_rows(storage, e, h)
-        print("scale ...", file=sys.stderr)
-        scale = run("bench.scale", *(["--redis", redis_url] if redis_url else []))[0]
-    rows.append((f"check + compile, {scale['windows']} windows", f"{scale['check_compile_s']:.2f} s",
-                 "", "< 1 s beyond start-up", verdict(scale["check_compile_s"] < 1)))
-    if "redis_bytes_per_conversation" in scale:
-        size = scale["redis_bytes_per_conversation"]
+
+def end_to_end(rows: list[tuple[str, str, str, str, str]], storage: str, users: str,
+               extra: list[str]) -> None:
+    got = {bot: run("bench.e2e", "--bot", bot, "--users", users, *extra)
+           for bot in ("engine", "handwritten")}
+    for e, h in zip(got["engine"], got["handwritten"], strict=True):
+        rows += e2e_rows(storage, e, h)
+
+
+def scale(rows: list[tuple[str, str, str, str, str]], redis_url: str | None) -> None:
+    found = run("bench.scale", *(["--redis", redis_url] if redis_url else []))[0]
+    rows.append((f"check + compile, {found['windows']} windows", f"{found['check_compile_s']:.2f} s",
+                 "", "< 1 s beyond start-up", verdict(found["check_compile_s"] < 1)))
+    if "redis_bytes_per_conversation" in found:
+        size = found["redis_bytes_per_conversation"]
         rows.append(("Redis per idle conversation", f"{size:.0f} B", "", "< 2 KB",
                      verdict(size < 2048)))
 
-    print("REGOS ...", file=sys.stderr)
-    regos = run("bench.regos_load", "--customers", "200" if args.quick else "1000")[0]
+
+def regos_load(rows: list[tuple[str, str, str, str, str]], customers: str) -> None:
+    regos = run("bench.regos_load", "--customers", customers)[0]
     rows.append((f"Item/GetExt per distinct page ({regos['customers']} customers, "
                  f"{regos['seconds']:.0f} s)", str(regos["getext_per_page_max"]), "",
                  "<= 1 per page per TTL (60 s)",
@@ -135,10 +167,6 @@ def main() -> None:
                  f"{regos['sustained_req_per_s']:.2f}/s after the burst, "
                  f"{regos['refused_8213']} refused (8213)", "", "<= 2/s, none refused",
                  verdict(regos["sustained_req_per_s"] <= 2.2 and regos["refused_8213"] == 0)))
-    rows.append(("serve (webhook) figures", "-", "-", "not measured yet", ""))
-    print(table(rows))
-    print(f"\n(the whole bench took {time.monotonic() - started:.0f} s; wall-clock figures "
-          "depend on what else runs on the machine, CPU per update less so)")
 
 
 def e2e_rows(storage: str, e: Row, h: Row) -> list[tuple[str, str, str, str, str]]:
