@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.tickets.desk_service import Desk
+from actions.tickets.integrations import IntegrationSettings, start_integrations
 from actions.tickets.store import DEFAULT_DATABASE_URL, create_store, upgrade_database
 from engine.errors import ConfigError
 from engine.health import Readiness
@@ -76,13 +77,17 @@ async def setup_package(pkg: PackageContext) -> None:
         raise ConfigError(f"DATABASE_URL: {exc}") from None
     except (SQLAlchemyError, OSError) as exc:
         raise ConfigError(f"cannot prepare the ticket database (DATABASE_URL): {exc}") from exc
-    store = create_store(url, now=pkg.clock)
+    integrations = IntegrationSettings.from_environ(pkg.environ)
+    store = create_store(url, now=pkg.clock, routing=integrations.routing)
     pkg.stack.push_async_callback(store.close)
     desk = Desk(store, pkg.kv, bot_key=pkg.scenario)
     try:  # reports delivered just before a crash: DONE now, never sent twice
         desk.settled_at_start.extend(await store.reconcile())
     except (SQLAlchemyError, OSError) as exc:
         raise ConfigError(f"cannot reconcile the delivery journal (DATABASE_URL): {exc}") from exc
+    if integrations.routing.active:  # webhooks and/or the report archive, fed by the outbox relay
+        desk.relay, desk.outbox, desk.archive = await start_integrations(
+            integrations, store, pkg.services, pkg.stack, desk.metrics)
     pkg.services.add(Desk, desk)
     pkg.after_settings(_check_managers)
     if (readiness := pkg.services.find(Readiness)) is not None:  # serve's /readyz

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,6 +24,10 @@ from actions.tickets.views import ticket_data
 from engine.actions import ActionContext, NotifierProtocol
 from engine.errors import ServiceUnavailable
 from engine.runtime.storage import KeyValueStore
+
+if TYPE_CHECKING:
+    from actions.tickets.archive import ReportArchive
+    from actions.tickets.relay import OutboxRelay
 
 __all__ = ["Desk", "display_name", "store_errors"]
 
@@ -57,6 +61,8 @@ class Desk:
     bot_key: str = "tickets"
     metrics: DeskMetrics = field(default_factory=DeskMetrics)
     outbox: OutboxStore | None = None  # the relay's side, when webhooks or the archive are set up
+    relay: OutboxRelay | None = None
+    archive: ReportArchive | None = None
     #: tickets the start-up reconciliation marked DONE: the SLA job's first run updates their cards
     settled_at_start: list[TicketView] = field(default_factory=list)
 
