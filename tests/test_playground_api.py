@@ -149,7 +149,7 @@ async def test_the_demo_shops_panels_show_its_orders_and_the_regos_calls_made(
         open_playground: Open) -> None:
     _, api = await open_playground("orders")
     panels = await ok(await api.get("/api/bots/orders/sandbox"))
-    assert [p["name"] for p in panels] == ["regos_orders", "regos_calls"]
+    assert [p["name"] for p in panels] == ["regos_orders", "regos_calls", "funnel"]
     assert "number" in panels[0]["columns"]
     assert {row["number"] for row in panels[0]["rows"]} == {"000001", "000002"}  # the demo's
     before = len(panels[1]["rows"])
@@ -160,6 +160,21 @@ async def test_the_demo_shops_panels_show_its_orders_and_the_regos_calls_made(
     calls = (await ok(await api.get("/api/bots/orders/sandbox")))[1]["rows"]
     assert len(calls) > before
     assert any(row["method"].startswith("ItemGroup") for row in calls[before:])
+
+
+
+async def test_the_funnel_panel_counts_who_entered_each_window_and_where_they_went(
+        open_playground: Open) -> None:
+    _, api = await open_playground("orders")
+    alice = await person(api, "Alice")
+    await ok(await api.post(f"/api/people/{alice['id']}", json={"language_code": "en"}))
+    chat_id = await say(api, "orders", alice["id"], "/start")
+    await press(api, "orders", alice["id"], chat_id, "🛍 Catalog")
+    panels = await ok(await api.get("/api/bots/orders/sandbox"))
+    funnel = {row["window"]: row for row in next(p for p in panels if p["name"] == "funnel")["rows"]}
+    assert funnel["main.home"]["entered"] == 1
+    assert funnel["main.home"]["next"] == "catalog.groups (1)"
+    assert funnel["catalog.groups"]["stopped_here"] == 1
 
 
 async def test_move_time_runs_the_due_jobs_and_says_which(open_playground: Open) -> None:

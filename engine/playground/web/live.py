@@ -21,8 +21,9 @@ from aiogram.types import Update
 
 from engine.diagnostics import Diagnostic, Severity
 from engine.playground.botapi import BotAccount, BotApiEmulator, EmulatorSession
-from engine.playground.sandbox import Sandbox, start_sandboxes
+from engine.playground.sandbox import Sandbox, offer_funnel, start_sandboxes
 from engine.runtime.app import BotApp, build_app, make_bot
+from engine.runtime.funnel import Funnel
 from engine.runtime.storage import StorageBundle, create_storage
 from engine.scenario.pipeline import ScenarioBundle, load_bundle
 from engine.templates.cache import CompileCache
@@ -83,6 +84,10 @@ class LiveBot:
     def title(self) -> str:
         return self.bundle.scenario.title or self.name
 
+    def funnel(self) -> Funnel | None:
+        """The per-window counts of the running version (a reload starts them anew)."""
+        return self._app.runtime.services.find(Funnel) if self._app is not None else None
+
     @property
     def app(self) -> BotApp:
         if self._app is None:
@@ -105,6 +110,7 @@ class LiveBot:
             env = await start_sandboxes(bundle.scenario.actions, sandbox)
             live = cls(path, bundle, emulator, account, storage, sandbox, env, SandboxClock(),
                        stack)
+            offer_funnel(sandbox, live.funnel)  # the engine's own panel, beside the packages'
             live._app = await live._build(bundle)
             await live._app.dispatcher.emit_startup(bot=live._app.bot)
             live._app.jobs.start()
