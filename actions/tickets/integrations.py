@@ -107,7 +107,7 @@ async def start_integrations(settings: IntegrationSettings, store: TicketStore, 
     handlers: dict[str, Handler] = {}
     if settings.webhook_urls:
         http = await stack.enter_async_context(aiohttp.ClientSession())
-        handlers["webhook"] = WebhookSender(http, settings.webhook_secret, store.clock,
+        handlers["webhook"] = WebhookSender(http, settings.webhook_secret,
                                             timeout=settings.webhook_timeout)
     archive: ReportArchive | None = None
     if settings.s3_bucket:

@@ -21,7 +21,7 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Final
 
 import aiohttp
@@ -80,11 +80,12 @@ def _retry_after(value: str | None) -> float | None:
 
 @dataclass
 class WebhookSender:
-    """POSTs one outbox row to its URL (the row's ``destination``)."""
+    """POSTs one outbox row to its URL (the row's ``destination``). ``clock`` dates the signatures: the
+    wall clock, which receivers compare with theirs (never a sandbox's moved clock)."""
 
     session: aiohttp.ClientSession
     secret: str
-    clock: Callable[[], datetime]
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     timeout: float = 10.0
 
     async def __call__(self, item: OutboxItem) -> None:
