@@ -72,7 +72,7 @@ async def test_events_reach_the_crm_and_the_report_reaches_the_archive(tmp_path:
                 [journal] = await service(desk).store.deliveries(1)
                 sha256 = hashlib.sha256(PDF).hexdigest()
                 assert (journal.archive_key, journal.sha256) == (f"desk/1/{sha256}.pdf", sha256)
-                stored = await s3.get_object(Bucket=BUCKET, Key=journal.archive_key)
+                stored = await s3.get_object(Bucket=BUCKET, Key=f"desk/1/{sha256}.pdf")
                 async with stored["Body"] as body:
                     assert await body.read() == PDF
     assert sorted(r.event_type for r in receiver.accepted) == [
