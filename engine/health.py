@@ -9,16 +9,25 @@ run; a package registers probes there (other commands have none, so ``find`` ret
             readiness.add("database", store.ping)
 
 A probe is an ``async`` callable that raises when the thing it checks is not reachable.
+
+Likewise ``serve`` puts a :class:`MetricsExport` there: a package adds its own prometheus-client
+registry (or collector), and ``/metrics`` shows its metrics with a ``bot`` label added::
+
+    if (export := pkg.services.find(MetricsExport)) is not None:
+        export.add(my_metrics.registry)
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 
 from engine.masking import mask
 
-__all__ = ["OK", "Probe", "Readiness"]
+__all__ = ["OK", "MetricsExport", "Probe", "Readiness"]
 
 Probe = Callable[[], Awaitable[object]]
 OK = "ok"
@@ -47,3 +56,21 @@ class Readiness:
         names = list(self.probes)
         results = await asyncio.gather(*(one(self.probes[n]) for n in names))
         return dict(zip(names, results, strict=True))
+
+
+class MetricsExport:
+    """Metrics the packages of one bot offer to ``/metrics`` (collected at each scrape)."""
+
+    def __init__(self) -> None:
+        self.collectors: list[Collector] = []
+
+    def add(self, collector: Collector) -> None:
+        self.collectors.append(collector)
+
+    def collect(self, bot: str) -> Iterator[Metric]:
+        """Every family of every collector, each sample labelled with ``bot``."""
+        for collector in self.collectors:
+            for family in collector.collect():
+                labelled = Metric(family.name, family.documentation, family.type, family.unit)
+                labelled.samples = [s._replace(labels={"bot": bot, **s.labels}) for s in family.samples]
+                yield labelled

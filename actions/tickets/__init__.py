@@ -21,9 +21,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.tickets.desk_service import Desk
 from actions.tickets.integrations import IntegrationSettings, start_integrations
+from actions.tickets.metrics import stop as stop_refreshing
 from actions.tickets.store import DEFAULT_DATABASE_URL, create_store, upgrade_database
 from engine.errors import ConfigError
-from engine.health import Readiness
+from engine.health import MetricsExport, Readiness
 from engine.packages import PackageContext
 from engine.settings import Settings
 
@@ -89,6 +90,10 @@ async def setup_package(pkg: PackageContext) -> None:
         desk.relay, desk.outbox, desk.archive = await start_integrations(
             integrations, store, pkg.services, pkg.stack, desk.metrics)
     pkg.services.add(Desk, desk)
+    if (export := pkg.services.find(MetricsExport)) is not None:  # serve's /metrics
+        export.add(desk.metrics.registry)
+        refreshing = desk.metrics.start_refreshing(store, desk.outbox)
+        pkg.stack.push_async_callback(stop_refreshing, refreshing)
     pkg.after_settings(_check_managers)
     if (readiness := pkg.services.find(Readiness)) is not None:  # serve's /readyz
 

@@ -8,18 +8,25 @@
 * ``tgflow_tickets_outbox_pending`` (gauge, by ``kind``: webhook, s3), ``tgflow_tickets_outbox_failed``
   (given up) and ``tgflow_tickets_outbox_attempts_total`` (counter, by ``kind`` and ``result``).
 
-The gauges read from the database are refreshed by :meth:`DeskMetrics.refresh` (the outbox relay's loop
-and the SLA job call it), never at scrape time, so ``/metrics`` never waits for the database. ``serve``
+The gauges read from the database are refreshed by :meth:`DeskMetrics.refresh` (every 15 s under
+``serve``, and by the SLA job), never at scrape time, so ``/metrics`` never waits for the database. ``serve``
 collects the registry through the package's metrics hook (:class:`engine.health.MetricsExport`).
 """
 
 from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from actions.tickets.store import OutboxStore, TicketStatus, TicketStore
 
 __all__ = ["DeskMetrics"]
+
+log = logging.getLogger("actions.tickets")
+REFRESH_EVERY_S = 15.0
 
 
 class DeskMetrics:
@@ -67,3 +74,23 @@ class DeskMetrics:
             for kind in ("webhook", "s3"):
                 self.outbox_pending.labels(kind).set(counts.by_destination.get(kind, 0))
             self.outbox_failed.set(counts.failed)
+
+    def start_refreshing(self, store: TicketStore, outbox: OutboxStore | None,
+                         every: float = REFRESH_EVERY_S) -> asyncio.Task[None]:
+        """Refresh the gauges every ``every`` seconds in the background (under ``serve``); cancel the
+        task to stop."""
+        async def loop() -> None:
+            while True:
+                try:
+                    await self.refresh(store, outbox)
+                except Exception as exc:  # the database is down: the gauges keep their last values
+                    log.warning("desk metrics not refreshed: %s", exc)
+                await asyncio.sleep(every)
+
+        return asyncio.create_task(loop(), name="tickets-metrics")
+
+
+async def stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

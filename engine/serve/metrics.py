@@ -30,6 +30,9 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.metrics_core import Metric
+
+from engine.health import MetricsExport
 
 __all__ = ["CONTENT_TYPE_LATEST", "ApiMetrics", "Metrics", "UpdateMetrics"]
 
@@ -66,6 +69,8 @@ class Metrics:
                                     "Users going from one window to another, by bot; entries "
                                     "minus moves away: where users stopped", ["bot", "window", "to"],
                                     registry=r)
+        self.packages: dict[str, MetricsExport] = {}  # by bot: what its packages offer
+        r.register(_PackageCollector(self.packages))
 
     def funnel_listener(self, bot: str) -> Callable[[str, str | None], None]:
         """What a bot's :class:`~engine.runtime.funnel.Funnel` tells: an entry (and a move)."""
@@ -74,6 +79,11 @@ class Metrics:
             if came_from is not None:
                 self.window_moves.labels(bot, came_from, window).inc()
         return heard
+
+    def package_export(self, bot: str) -> MetricsExport:
+        """A new bot's :class:`~engine.health.MetricsExport` (replacing a stopped one's)."""
+        self.packages[bot] = MetricsExport()
+        return self.packages[bot]
 
     def exposition(self) -> bytes:
         """The text format ``/metrics`` answers with."""
@@ -118,3 +128,23 @@ class ApiMetrics(BaseRequestMiddleware):
         except TelegramAPIError as exc:
             self.metrics.api_errors.labels(self.bot, name, type(exc).__name__).inc()
             raise
+
+
+class _PackageCollector:
+    """The packages' metrics of every bot, families of the same name from several bots merged."""
+
+    def __init__(self, exports: dict[str, MetricsExport]) -> None:
+        self.exports = exports
+
+    def describe(self) -> list[Metric]:
+        return []  # names come and go with the bots: never checked for clashes at registration
+
+    def collect(self) -> list[Metric]:
+        merged: dict[str, Metric] = {}
+        for bot, export in list(self.exports.items()):
+            for family in export.collect(bot):
+                if family.name in merged:
+                    merged[family.name].samples.extend(family.samples)
+                else:
+                    merged[family.name] = family
+        return list(merged.values())

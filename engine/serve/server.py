@@ -38,7 +38,7 @@ from aiohttp import web
 
 from engine.actions import Services
 from engine.errors import ConfigError, EngineError, ScenarioError, StartupError
-from engine.health import OK, Readiness
+from engine.health import OK, MetricsExport, Readiness
 from engine.masking import SECRETS, mask
 from engine.runtime.app import BotApp, build_app, make_bot
 from engine.runtime.funnel import Funnel
@@ -124,6 +124,7 @@ class Server:
             storage = await create_storage(environ.get("REDIS_URL"))
             services = Services()
             services.add(Readiness, Readiness())  # the packages' probes, for /readyz
+            services.add(MetricsExport, self.metrics.package_export(bot_config.name))
             funnel = Funnel()  # per-window counts, to /metrics
             funnel.listen(self.metrics.funnel_listener(bot_config.name))
             services.add(Funnel, funnel)

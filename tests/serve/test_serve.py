@@ -296,3 +296,13 @@ async def test_metrics_count_who_entered_each_window_and_where_from(deployment: 
         metric(before, "tgflow_window_moves_total", **moved) + 1
     emulator.send_text(CAFE, chat, alice, "/start")  # leave Alice at the menu
     await asyncio.sleep(0.5)
+
+
+async def test_metrics_include_what_the_desk_package_offers(deployment: Deployment) -> None:
+    """The VIN desk's metrics (its package's hook) appear with the bot's label."""
+    text = await deployment.metrics()
+    for status in ("NEW", "TAKEN", "DONE", "CANCELED"):
+        assert f'tgflow_tickets{{bot="desk",status="{status}"}}' in text
+    assert metric(text, "tgflow_tickets_sla_breaches", bot="desk", status="NEW") == 0
+    assert "# TYPE tgflow_tickets_delivery_failures_total counter" in text
+    assert 'bot="cafe",status=' not in text  # the cafe has no desk
