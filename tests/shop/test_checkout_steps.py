@@ -6,13 +6,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from actions.shop.checkout import mapped_fields
+from actions.regos.emulator.orders import order_json
+from actions.shop.cart import add
+from actions.shop.checkout import mapped_fields, place, prepare
+from actions.shop.customer import link
 from actions.shop.steps import parse_slot, slots_at
+from engine.actions import ChatInfo, UserInfo
 from engine.testing import Actor, Playground
 from tests.shop.conftest import NOON, ORDERS, Regos, identify, open_item, start
 
@@ -122,6 +127,9 @@ async def test_courier_payment_slot_and_card_reach_regos_with_their_ids(
         "latitude": 41.311081, "longitude": 69.240562}
     order = regos.emu.shop.orders[max(regos.emu.shop.orders)]
     assert (order.delivery_type_id, order.payment_type_id, order.card_id) == (1, 2, 1)
+    read = order_json(regos.emu.shop, order)  # as DocOrderDelivery/Get shows it
+    assert (read["delivery_type"]["name"], read["payment_type"]["name"], read["card"]["id"]) == \
+        ("Доставка курьером", "Payme", 1)
     assert steps_on.rejected_calls() == []
 
 
@@ -150,3 +158,17 @@ async def test_no_slot_left_today_and_no_days_ahead_says_so(regos: Regos) -> Non
         await user.click("💳 Наличные")
         assert "Сейчас нет свободного времени доставки" in str(user.last.text)
         assert user.buttons() == ["✖️ Отмена"]
+
+
+async def test_a_card_that_is_not_the_customers_is_refused_and_nothing_is_ordered(
+        steps_on: Playground, regos: Regos) -> None:
+    dilnoza = steps_on.user("Dilnoza")  # customer 2: no cards of her own; card 1 is Aziz's
+    ctx = steps_on.app.runtime.action_context(
+        UserInfo(dilnoza.id, "Dilnoza"), ChatInfo(dilnoza.chat.id, "private"), "ru", {})
+    assert (await link(ctx, phone="998935554433")).outcome == "found"
+    assert (await add(ctx, item_id=2, qty=Decimal(2))).outcome == "ok"
+    quote = (await prepare(ctx, note="")).data["quote"]
+    result = await place(ctx, quote=quote, order={"card_id": "1", "delivery_type_id": "1"})
+    assert (result.outcome, result.data["failure"]) == ("rejected",
+                                                        {"code": "card", "field": "card_id"})
+    assert regos.emu.calls_of("DocOrderDelivery/AddFull") == []

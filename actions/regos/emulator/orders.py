@@ -21,6 +21,7 @@ from actions.regos.emulator.common import (
     sort_directions,
     validation,
 )
+from actions.regos.emulator.customers import card_json
 from actions.regos.emulator.shop import OrderLine, Shop, ShopOrder, next_id
 
 __all__ = ["HANDLERS", "order_json"]
@@ -46,7 +47,8 @@ def order_json(shop: Shop, order: ShopOrder) -> dict[str, Any]:
         "customer": {"id": customer.id, "first_name": customer.first_name,
                      "last_name": customer.last_name or None, "full_name": customer.full_name,
                      "main_phone": customer.main_phone} if customer else None,
-        "card": None, "operating_cash_id": 0, "amount": order.amount,
+        "card": card_json(shop, shop.cards[order.card_id]) if order.card_id in shop.cards else None,
+        "operating_cash_id": 0, "amount": order.amount,
         "status": {"id": _STATUS_IDS.get(order.status, 0), "document_type_id": 1, "name": order.status,
                    "name_var": order.status, "order": _STATUS_IDS.get(order.status, 0),
                    "last_update": order.date},
