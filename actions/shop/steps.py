@@ -20,11 +20,13 @@ from typing import Any
 from actions.regos.errors import RegosError
 from actions.shop.catalog import error_code
 from actions.shop.checkout import is_open
+from actions.shop.customer import current_customer
 from actions.shop.services import shop_of
 from engine.actions import ActionContext, Result, action
 from engine.settings import timezone_of
 
-__all__ = ["delivery_slots", "delivery_types", "parse_slot", "payment_types", "slots_at"]
+__all__ = ["chosen", "delivery_slots", "delivery_types", "parse_slot", "payment_types",
+           "slots_at"]
 
 log = logging.getLogger("actions.shop.steps")
 
@@ -51,6 +53,28 @@ async def payment_types(ctx: ActionContext) -> Result:
         log.warning("payment types unavailable: %s", exc)
         return Result.ok(payment_types=[], error=error_code(exc))
     return Result.ok(payment_types=[{"id": i, "name": n} for i, n in found], error=None)
+
+
+@action(provides=("chosen",))
+async def chosen(ctx: ActionContext, *, delivery_type_id: int | None = None,
+                 payment_type_id: int | None = None, card_id: int | None = None) -> Result:
+    """What the confirmation screen names: ``chosen.delivery_type``, ``chosen.payment_type``
+    (names) and ``chosen.card`` (the barcode), for the steps that were answered; a list that
+    cannot be read leaves its name out (the order itself is checked by REGOS)."""
+    shop = shop_of(ctx)
+    names: dict[str, Any] = {"delivery_type": None, "payment_type": None, "card": None}
+    try:
+        if delivery_type_id is not None:
+            names["delivery_type"] = dict(await shop.api.delivery_types()).get(delivery_type_id)
+        if payment_type_id is not None:
+            names["payment_type"] = dict(await shop.api.payment_types()).get(payment_type_id)
+        if card_id is not None:
+            customer = await current_customer(ctx, strict=False)
+            cards = await shop.api.cards(int(customer["id"])) if customer else []
+            names["card"] = next((c.barcode_value for c in cards if c.id == card_id), None)
+    except RegosError as exc:
+        log.warning("names of the checkout choices unavailable: %s", exc)
+    return Result.ok(chosen=names)
 
 
 def parse_slot(text: str) -> tuple[time, time]:

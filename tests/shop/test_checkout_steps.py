@@ -114,7 +114,10 @@ async def test_courier_payment_slot_and_card_reach_regos_with_their_ids(
     await user.click("Завтра 10:00–12:00")
     await user.click(next(b for b in user.buttons() if b.startswith("💳 2000000012345")))
     await user.click("Без комментария")
-    assert "Доставка: 21.11 10:00" in str(user.last.text)
+    review = str(user.last.text)
+    for shown in ("Способ доставки: Доставка курьером", "Оплата: Payme",
+                  "Карта: 2000000012345", "Доставка: 21.11 10:00"):
+        assert shown in review
     await user.click("✅ Подтвердить заказ")
     assert "оформлен" in str(user.last.text)
     document = sent(regos)
