@@ -21,6 +21,7 @@ from engine.compile.values import CompiledJob
 from engine.runtime.context import Runtime
 from engine.runtime.executor import execute
 from engine.runtime.flow import evaluate_args
+from engine.runtime.pacing import notifications
 from engine.runtime.storage import KeyValueStore
 
 __all__ = ["JobRunner"]
@@ -73,7 +74,8 @@ class JobRunner:
             args = evaluate_args(job.call, scope)
             ctx = runtime.action_context(UserInfo(id=0), ChatInfo(id=0, type="job"), locale, {},
                                          EventInfo())
-            await execute(job.call, args, ctx, None)  # a job's outcomes lead nowhere
+            with notifications():  # what a job sends yields to the answers to users
+                await execute(job.call, args, ctx, None)  # a job's outcomes lead nowhere
             self.runs[job.name] += 1
         except Exception:
             self.failures[job.name] += 1

@@ -34,6 +34,7 @@ from aiohttp import web
 
 from engine.errors import ConfigError
 from engine.masking import SECRETS
+from engine.runtime.pacing import notifications
 from engine.runtime.storage import KeyValueStore
 from engine.serve.config import BotConfig
 
@@ -92,8 +93,10 @@ class IntegrationHost:
         return await self.server.remove_bot(self.bot_name(key), delete_webhook=delete_webhook)
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
-        """Run ``work`` in the background (its failure is logged); finished before shutdown."""
-        task = asyncio.create_task(work)
+        """Run ``work`` in the background (its failure is logged); finished before shutdown.
+        What it sends are notifications: they yield to the bots' answers to users."""
+        with notifications():  # the task's context is a copy of this one
+            task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._done)
 

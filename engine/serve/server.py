@@ -42,6 +42,7 @@ from engine.health import OK, MetricsExport, Readiness
 from engine.masking import SECRETS, mask
 from engine.runtime.app import BotApp, build_app, make_bot
 from engine.runtime.funnel import Funnel
+from engine.runtime.pacing import Pacing
 from engine.runtime.storage import StorageBundle, create_storage
 from engine.scenario.pipeline import load_bundle
 from engine.serve.config import BotConfig, DeployConfig
@@ -118,7 +119,8 @@ class Server:
             raise ScenarioError(diagnostics)
         retry = StartupRetry.from_environ(environ)
         bot = make_bot(bot_config.token, environ.get("TELEGRAM_API_URL"))
-        bot.session.middleware(ApiMetrics(self.metrics, bot_config.name))
+        bot.session.middleware(Pacing())  # outgoing limits; 429s waited out (runtime/pacing.py)
+        bot.session.middleware(ApiMetrics(self.metrics, bot_config.name))  # inner: every attempt
         try:
             await self._identify(bot, retry)
             storage = await create_storage(environ.get("REDIS_URL"))
