@@ -3,6 +3,7 @@ defined outside the engine (tests/fixtures/kinds/rating.py) works end to end by 
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from engine.compile.bot import compile_bot
 from engine.kinds import builtin_kinds
 from engine.kinds.button import ButtonWidget
 from engine.scenario.graph import edges
+from engine.scenario.kinds import InputBase, WidgetBase
 from engine.scenario.pipeline import load_bundle
 from engine.scenario.registry import KindRegistry
 from engine.testing import Playground
@@ -91,3 +93,18 @@ def test_a_scenario_with_the_rating_compiles_twice() -> None:
     first = compile_bot(bundle.scenario, bundle.registry, bundle.store)
     second = compile_bot(bundle.scenario, bundle.registry, bundle.store)
     assert not set(map(id, first.dialogs)) & set(map(id, second.dialogs))
+
+
+def test_every_kind_module_of_the_engine_is_in_the_built_in_registry() -> None:
+    """A new module in engine/kinds/ is listed once, in engine/kinds/__init__.py."""
+    kinds = builtin_kinds()
+    registered = {*kinds.widgets, *kinds.inputs}
+    defined: set[type] = set()
+    for path in (ROOT / "engine" / "kinds").glob("*.py"):
+        module = importlib.import_module(f"engine.kinds.{path.stem}")
+        defined |= {value for value in vars(module).values()
+                    if isinstance(value, type) and value.__module__ == module.__name__
+                    and issubclass(value, WidgetBase | InputBase) and "type" in value.model_fields}
+    assert defined == registered
+    assert len(kinds.widget_tags) == 10
+    assert len(kinds.input_tags) == 5
