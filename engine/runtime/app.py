@@ -42,6 +42,7 @@ from engine.runtime.handlers import HandlerExecutor
 from engine.runtime.jobs import JobRunner
 from engine.runtime.messages import EngineMessageManager
 from engine.runtime.notifier import SIDE_INDEX_KEY, Notifier, SideMessageIndex
+from engine.runtime.response_types import KeepResponseTypes
 from engine.runtime.sender import SENDER_KEY, Sender
 from engine.runtime.storage import KeyValueStore, StorageBundle
 from engine.scenario.pipeline import ScenarioBundle
@@ -133,6 +134,7 @@ def make_bot(token: str, api_url: str | None = None, session: BaseSession | None
         raise ConfigError("BOT_TOKEN is malformed: it looks like 123456789:AAH... "
                           "(copy it again from @BotFather)") from None
     bot.session.middleware(FitToLimits())  # every text, caption and toast fits Telegram's limits
+    bot.session.middleware(KeepResponseTypes())  # answers' models are built once, not per GC
     return bot
 
 
