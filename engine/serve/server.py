@@ -34,6 +34,7 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
+from aiogram.utils.backoff import BackoffConfig
 from aiohttp import web
 
 from engine.actions import Services
@@ -48,6 +49,7 @@ from engine.scenario.pipeline import load_bundle
 from engine.serve.config import BotConfig, DeployConfig
 from engine.serve.integrations import IntegrationHost, start_integration
 from engine.serve.metrics import CONTENT_TYPE_LATEST, ApiMetrics, Metrics, UpdateMetrics
+from engine.serve.revive import DEFAULT_BACKOFF, Reviver
 from engine.serve.webhook import MAX_BODY, BotWebhook, webhook_secret
 from engine.startup import StartupRetry
 
@@ -102,6 +104,10 @@ class Server:
     live: bool = False  # listening: a bot added now starts and registers its webhook at once
     integrations: list[IntegrationHost] = field(default_factory=list)
     _integration_storage: StorageBundle | None = None
+    backoff: BackoffConfig = DEFAULT_BACKOFF  # between the tries of a failed bot (revive.py)
+
+    def __post_init__(self) -> None:
+        self.reviver = Reviver(self, self.backoff)
 
     def _environ_of(self, bot: BotConfig) -> dict[str, str]:
         env = {**self.environ, **bot.environ, "BOT_TOKEN": bot.token}
@@ -168,6 +174,7 @@ class Server:
             except EngineError as exc:
                 self._failed(hosted, exc)
         if self.bots and not self.running() and not self.config.integrations:
+            await self.reviver.close()
             reasons = "; ".join(f"{h.config.name}: {h.error}" for h in self.bots.values())
             raise StartupError(f"no bot could start ({reasons})")
 
@@ -188,6 +195,7 @@ class Server:
         hosted.error = mask(f"{exc}{hint}")
         log.error("bot %s cannot start: %s", hosted.config.name, hosted.error,
                   extra={"bot": hosted.config.name})
+        self.reviver.failed(hosted)  # tried again later, with backoff
 
     async def add_bot(self, config: BotConfig) -> HostedBot:
         """Start one more bot while serving (a shop connected): on success it is running and,
@@ -200,16 +208,20 @@ class Server:
         except EngineError as exc:
             self._failed(hosted, exc)
             return hosted
+        await self._live_if_listening(hosted)
+        return hosted
+
+    async def _live_if_listening(self, hosted: HostedBot) -> None:
         if self.live and hosted.app is not None and hosted.webhook is not None:
             await self._emit_startup(hosted.app)
             await self._go_live(hosted, hosted.app, hosted.webhook)
-        return hosted
 
     async def remove_bot(self, name: str, *, delete_webhook: bool = True) -> bool:
         """Stop serving a bot (a shop disconnected): its requests are refused (404) from now
         on, the updates being handled finish, its webhook is deleted (unless told otherwise),
         and it stops as on shutdown. False when no such bot is served."""
         hosted = self.bots.pop(name, None)
+        self.reviver.forget(name)
         if hosted is None:
             return False
         if hosted.app is None or hosted.webhook is None:
@@ -333,6 +345,7 @@ class Server:
     async def close(self, app: web.Application | None = None) -> None:
         """Stop every bot as ``run`` does, then the integrations' storage (the application's
         cleanup; also after a failed start)."""
+        await self.reviver.close()
         for hosted, bot_app, _ in self.running():
             try:
                 await bot_app.close(drain_timeout=self.drain_timeout)
