@@ -67,13 +67,20 @@ class OutboxRelay:
         """Send every due row once (a batch at a time, concurrently); how many were attempted."""
         total = 0
         while items := await self.outbox.lease(self.batch, self.lease):
-            await asyncio.gather(*(self._attempt(item) for item in items))
+            results = await asyncio.gather(*(self._attempt(item) for item in items))
+            accepted = [item for item, ok in zip(items, results, strict=True) if ok]
+            if await self.outbox.sent_many(accepted) < len(accepted):
+                log.warning("outbox: some rows were sent after their lease ran out")
+            for item in accepted:
+                self._count(kind_of(item), "sent")
             total += len(items)
             if len(items) < self.batch:
                 break
         return total
 
-    async def _attempt(self, item: OutboxItem) -> None:
+    async def _attempt(self, item: OutboxItem) -> bool:
+        """Send one row; true when accepted (marked sent with its batch), false when it failed
+        (already marked for a retry or given up)."""
         kind = kind_of(item)
         handler = self.handlers.get(kind)
         try:
@@ -82,10 +89,8 @@ class OutboxRelay:
             await handler(item)
         except Exception as exc:
             await self._failed(item, kind, exc)
-            return
-        if not await self.outbox.sent(item):
-            log.warning("outbox row %s was sent after its lease ran out", item.id)
-        self._count(kind, "sent")
+            return False
+        return True
 
     async def _failed(self, item: OutboxItem, kind: str, exc: Exception) -> None:
         reason = str(exc) or type(exc).__name__

@@ -130,7 +130,8 @@ class OutboxStore:
             return int((await connection.execute(statement)).rowcount)
 
     async def lease(self, limit: int, lease: timedelta) -> list[OutboxItem]:
-        """Up to ``limit`` due rows (oldest first) that no live relay holds, each leased for ``lease``."""
+        """Up to ``limit`` due rows (oldest first) that no live relay holds, leased for ``lease`` (one token
+        for the batch; each row is still reported back on its own)."""
         now = self._now()
         free = (OutboxMessage.locked_until.is_(None)) | (OutboxMessage.locked_until <= now)
         query = (select(OutboxMessage.id).where(OutboxMessage.sent_at.is_(None),
@@ -139,19 +140,18 @@ class OutboxStore:
                  .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
         async with self._sessions() as session:
             candidates: Sequence[int] = (await session.scalars(query)).all()
-        leased: list[OutboxItem] = []
-        for row_id in candidates:
-            token = str(uuid.uuid4())
-            won = await self._write(update(OutboxMessage).where(
-                OutboxMessage.id == row_id, OutboxMessage.sent_at.is_(None),
-                OutboxMessage.failed_at.is_(None), free,
-            ).values(locked_until=now + lease, lock_token=token))
-            if won:
-                async with self._sessions() as session:
-                    row = await session.get_one(OutboxMessage, row_id)
-                    leased.append(OutboxItem(row.id, row.event_id, row.event_type, row.destination,
-                                             row.ticket_id, row.payload, row.attempts, token))
-        return leased
+        if not candidates:
+            return []
+        token = str(uuid.uuid4())  # one conditional UPDATE leases the batch: rows another relay took
+        await self._write(update(OutboxMessage).where(  # meanwhile no longer match ``free``
+            OutboxMessage.id.in_(candidates), OutboxMessage.sent_at.is_(None),
+            OutboxMessage.failed_at.is_(None), free,
+        ).values(locked_until=now + lease, lock_token=token))
+        async with self._sessions() as session:
+            rows = (await session.scalars(select(OutboxMessage).where(OutboxMessage.lock_token == token)
+                                          .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id))).all()
+            return [OutboxItem(row.id, row.event_id, row.event_type, row.destination, row.ticket_id,
+                               row.payload, row.attempts, token) for row in rows]
 
     def _mine(self, item: OutboxItem) -> Any:
         return update(OutboxMessage).where(OutboxMessage.id == item.id,
@@ -163,6 +163,21 @@ class OutboxStore:
         return bool(await self._write(self._mine(item).values(
             sent_at=self._now(), attempts=item.attempts + 1, locked_until=None, lock_token=None,
             last_error=None)))
+
+    async def sent_many(self, items: Sequence[OutboxItem]) -> int:
+        """Several rows of one lease accepted, in one statement; how many were still ours."""
+        if not items:
+            return 0
+        by_token: dict[str, list[int]] = {}
+        for item in items:
+            by_token.setdefault(item.lock_token, []).append(item.id)
+        done = 0
+        for token, ids in by_token.items():
+            done += await self._write(update(OutboxMessage).where(
+                OutboxMessage.id.in_(ids), OutboxMessage.lock_token == token, OutboxMessage.sent_at.is_(None),
+            ).values(sent_at=self._now(), attempts=OutboxMessage.attempts + 1, locked_until=None,
+                     lock_token=None, last_error=None))
+        return done
 
     async def retry(self, item: OutboxItem, error: str, delay: timedelta) -> bool:
         """This attempt failed: due again after ``delay``."""
