@@ -143,7 +143,10 @@ class _LocaleMiddleware:
         self.runtime = runtime
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        data[LOCALE_KEY] = self.runtime.locale_for(data.get("event_from_user"))
+        data[LOCALE_KEY] = locale = self.runtime.locale_for(data.get("event_from_user"))
+        chat = data.get("event_chat")
+        if chat is not None and chat.type == "private" and isinstance(self.runtime.notifier, Notifier):
+            await self.runtime.notifier.remember_locale(chat.id, locale)  # for later notices
         return await handler(event, data)
 
 

@@ -27,6 +27,8 @@ __all__ = ["SIDE_INDEX_KEY", "Notifier", "SideMessageIndex"]
 SIDE_INDEX_KEY = "engine_side_index"
 
 INDEX_TTL = 90 * 24 * 3600
+LOCALE_TTL = 180 * 24 * 3600
+_SPOKEN_MAX = 50_000  # private chats whose locale this process remembers having stored
 
 
 class SideMessageIndex:
@@ -35,6 +37,7 @@ class SideMessageIndex:
     def __init__(self, kv: KeyValueStore, bot_key: str) -> None:
         self.kv = kv
         self.prefix = f"engine:side:{bot_key}"
+        self.bot_key = bot_key
 
     def _key(self, chat_id: int, message_id: int) -> str:
         return f"{self.prefix}:{chat_id}:{message_id}"
@@ -64,6 +67,25 @@ class Notifier:
         self._values: dict[str, Any] = {}
         #: each callback's codec: its buttons' data written as its handler decodes it
         self._codecs = callback_codecs(runtime.scenario)
+        self._spoken: dict[int, str] = {}
+
+    def _locale_key(self, chat_id: int) -> str:
+        return f"engine:locale:{self.index.bot_key}:{chat_id}"
+
+    async def remember_locale(self, chat_id: int, locale: str) -> None:
+        """The locale a private chat's user was last answered in (stored when it changes), so a
+        notice sent later without a locale (an order's status) speaks their language."""
+        if self._spoken.get(chat_id) == locale:
+            return
+        await self.index.kv.set(self._locale_key(chat_id), locale, LOCALE_TTL)
+        if len(self._spoken) >= _SPOKEN_MAX:
+            self._spoken.clear()
+        self._spoken[chat_id] = locale
+
+    async def locale_of(self, chat_id: int) -> str:
+        """The chat's remembered locale, else the scenario's default."""
+        known = await self.index.kv.get(self._locale_key(chat_id))
+        return known if known in self.runtime.scenario.locales else self._locale(None)
 
     def _locale(self, locale: str | None) -> str:
         return locale or self.runtime.scenario.default_locale
@@ -104,7 +126,7 @@ class Notifier:
     async def send(self, message: str, chat_id: int, data: Mapping[str, Any], *,
                    locale: str | None = None, document: Document | None = None,
                    reply_to: int | None = None) -> int:
-        loc = self._locale(locale)
+        loc = locale or await self.locale_of(chat_id)
         scope = self._scope(data)
         spec = self.runtime.scenario.messages[message]
         text = self.runtime.render(spec.text, loc, scope)
