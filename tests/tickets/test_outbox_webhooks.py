@@ -213,6 +213,11 @@ async def test_a_receiver_that_never_accepts_is_given_up_and_kept(
     assert (row["attempts"], row["sent_at"], row["failed_at"] is not None, row["last_error"]) == (
         3, None, True, "HTTP 500")
     assert (await relay.outbox.counts()).failed == 1
+    assert await relay.outbox.requeue_failed() == 1  # the operator fixed the receiver: send it again
+    assert await relay.run_once() == 1
+    assert len(receiver.accepted) == 1
+    assert len({r.event_id for r in receiver.seen}) == 1  # the same event id all along
+    assert (await relay.outbox.counts()).failed == 0
 
 
 async def test_gone_gives_up_at_once_and_retry_after_is_honoured(

@@ -191,6 +191,15 @@ class OutboxStore:
             attempts=item.attempts + 1, failed_at=self._now(), locked_until=None, lock_token=None,
             last_error=error[:ERROR_LENGTH])))
 
+    async def requeue_failed(self, event_id: str | None = None) -> int:
+        """An operator's retry: rows given up (of ``event_id``, or all) are due again now, their attempts
+        counted from zero; how many. The event ids stay the same."""
+        statement = update(OutboxMessage).where(OutboxMessage.failed_at.is_not(None))
+        if event_id is not None:
+            statement = statement.where(OutboxMessage.event_id == event_id)
+        return await self._write(statement.values(
+            failed_at=None, attempts=0, next_attempt_at=self._now(), locked_until=None, lock_token=None))
+
     async def counts(self) -> OutboxCounts:
         """Rows waiting (by destination kind: ``webhook`` or ``s3``), given up and sent."""
         pending = (OutboxMessage.sent_at.is_(None)) & (OutboxMessage.failed_at.is_(None))
