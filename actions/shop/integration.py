@@ -15,7 +15,9 @@ connected already). REGOS calls ``POST /regos/{connected_integration_id}`` with
 ``{"action", "connected_integration_id", "data"}`` (and the ``connected-integration-id``
 header); the answer comes at once and the work is done in the background:
 
-* ``Connect``, ``Reconnect``: the bot starts with the token from the shop's settings;
+* ``Connect``, ``Reconnect``: the bot starts with the token from the shop's settings; a
+  ``Reconnect`` naming a ``previous_integration_id`` that this server also serves stops that
+  id's bot first;
 * ``Disconnect``: the bot stops and its webhook is deleted;
 * ``UpdateSettings``: settings are read again; a changed ``BOT_TOKEN`` moves the bot to the new
   token (the old webhook deleted), otherwise the running bot's settings are refreshed at once
@@ -66,6 +68,19 @@ class RegosShop:
 
     async def start(self) -> None:
         async with self.lock:
+            await self._start()
+
+    async def reconnect(self, previous: object) -> None:
+        """``Reconnect``: the shop moved here from ``previous`` (its old connected integration):
+        the old id's bot, when this server runs it, stops first (its webhook goes: one token,
+        one webhook), then this one starts."""
+        async with self.lock:
+            if isinstance(previous, str) and previous and previous != self.ci:
+                for other in self.host.server.integrations:
+                    if other.environ.get("REGOS_CONNECTED_INTEGRATION_ID") == previous and \
+                            await other.stop_bot(previous):
+                        log.warning("REGOS shop %s: the bot of %s, which it replaces, stopped",
+                                    self.ci, previous)
             await self._start()
 
     async def stop(self) -> None:
@@ -127,7 +142,10 @@ class RegosShop:
         if action == "HandleWebhook":
             return await self.webhook(body)
         log.warning("REGOS shop %s: %s", self.ci, action)
-        if action in STARTS:
+        data = body.get("data")
+        if action == "Reconnect" and isinstance(data, dict):
+            self.host.spawn(self.reconnect(data.get("previous_integration_id")))
+        elif action in STARTS:
             self.host.spawn(self.start())
         elif action == "Disconnect":
             self.host.spawn(self.stop())

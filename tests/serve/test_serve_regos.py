@@ -180,3 +180,56 @@ integrations:
             assert reply.status == 400  # no event_id
         await asyncio.sleep(0.3)
         assert len(notices()) == 2
+
+
+async def test_a_reconnect_stops_the_bot_of_the_id_it_replaces(
+    tmp_path: Path, worlds: tuple[BotApiEmulator, str, RegosEmulator, str],
+) -> None:
+    """The shop moved to a new connected integration with the same bot token: REGOS calls
+    Reconnect on the new one, naming the old; the old one's bot stops, the new one's serves."""
+    telegram, api, regos, regos_url = worlds
+    moved, moved_key = "5" * 32, "moved-integration-key"
+    regos.shop.integrations[moved_key] = moved
+    regos.shop.settings[moved] = {**regos.shop.settings[CI]}
+    del regos.shop.settings[moved]["BOT_TOKEN"]  # not set up yet: no bot at start
+    path = tmp_path / "DEPLOY.yaml"
+    path.write_text(f"""\
+integrations:
+  old:
+    package: actions.shop
+    scenario: {ROOT / "scenarios" / "orders.yaml"}
+    settings: {{REGOS_INTEGRATION_KEY: {DEMO_INTEGRATION_KEY}, REGOS_CONNECTED_INTEGRATION_ID: {CI},
+               REGOS_API_URL: "{regos_url}"}}
+  new:
+    package: actions.shop
+    scenario: {ROOT / "scenarios" / "orders.yaml"}
+    settings: {{REGOS_INTEGRATION_KEY: {moved_key}, REGOS_CONNECTED_INTEGRATION_ID: "{moved}",
+               REGOS_API_URL: "{regos_url}"}}
+""", encoding="utf-8")
+    config, diagnostics = load_deploy(path, {})
+    assert config is not None, diagnostics
+    server = Server(config, {"TELEGRAM_API_URL": api, "STARTUP_RETRY_SECONDS": "0"}, "")
+    await server.start_bots()
+    await server.start_integrations()
+    assert list(server.bots) == [f"old-{CI}"]
+    async with listening(server) as base, aiohttp.ClientSession() as http:
+        server.public_url = base
+        await server.register_webhooks()
+        regos.shop.settings[moved]["BOT_TOKEN"] = FIRST
+        body = {"action": "Reconnect", "connected_integration_id": moved,
+                "data": {"date": "2025-07-18T15:20:00Z", "previous_integration_id": CI}}
+        async with http.post(f"{base}/regos/{moved}", json=body,
+                             headers={"connected-integration-id": moved}) as reply:
+            assert reply.status == 200
+        await until(lambda: f"new-{moved}" in server.bots and f"old-{CI}" not in server.bots)
+        new_hook = f"{base}/webhook/new-{moved}"
+        await until(lambda: (telegram.bots[FIRST].webhook or {}).get("url") == new_hook)
+        assert server.bots[f"new-{moved}"].status == "running"
+        hooks = [(c.method, c.params.get("url")) for c in telegram.calls
+                 if c.token == FIRST and c.method in ("setWebhook", "deleteWebhook")]
+        assert hooks == [("setWebhook", f"{base}/webhook/old-{CI}"), ("deleteWebhook", None),
+                         ("setWebhook", new_hook)], "the old bot's webhook went first"
+        alice = telegram.add_user("Alice", language_code="en")
+        chat = telegram.private_chat(FIRST, alice)
+        telegram.send_text(FIRST, chat, alice, "/start")
+        await until(lambda: telegram.last_bot_message(chat) is not None)
