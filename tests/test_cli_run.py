@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "654321:RUN-TEST"
 
 
-async def wait_for(condition: object, timeout: float = 20) -> None:
+async def wait_for(condition: object, timeout: float = 90) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not condition():  # type: ignore[operator]
         assert asyncio.get_running_loop().time() < deadline, "timed out"

@@ -97,7 +97,7 @@ async def run_engine(scenario: str, env: dict[str, str], *, command: str = "run"
     return Outcome(proc.returncode, out.decode(), err.decode())
 
 
-async def wait_for(condition: Callable[[], object], timeout: float = 30) -> None:
+async def wait_for(condition: Callable[[], object], timeout: float = 90) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, "timed out"

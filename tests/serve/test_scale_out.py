@@ -22,7 +22,7 @@ from aiohttp import web
 from engine.playground.botapi import SECRET_HEADER, BotApiEmulator, Chat, EmulatorServer, UserAccount
 from tests.serve.test_serve import ROOT, free_port, until
 
-CAFE = "333333:CAFE-scale-out-token"
+CAFE = "444555:CAFE-scale-out-token"  # a bot id of its own: the session's Redis dedupes by bot id
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
