@@ -24,7 +24,6 @@ from actions.regos.emulator import (
 from engine.errors import ServiceUnavailable, StorageUnavailable
 from engine.runtime.storage import create_storage
 from engine.testing import Actor, Playground
-from tests.conftest import _free_port
 from tests.shop.conftest import ORDERS, Regos, open_item, start
 
 UNAVAILABLE = "Сервис временно недоступен. Попробуйте через минуту."
@@ -32,8 +31,12 @@ UNAVAILABLE_EN = "The service is temporarily unavailable. Try again in a minute.
 
 
 class RedisProcess:
-    """A throwaway redis-server on 127.0.0.1 that a test can stop and start again; its data
-    is saved on stop and loaded on start, as a restarted production Redis would do."""
+    """A throwaway redis-server that a test can stop and start again; its data is saved on stop
+    and loaded on start, as a restarted production Redis would do.
+
+    It listens on a unix socket in the test's folder, not on a TCP port: a port left free while
+    Redis is down can become the local port of any other process's connection (tests running
+    beside this one), and Redis then cannot listen on it again ("Address already in use")."""
 
     def __init__(self, workdir: Path) -> None:
         binary = shutil.which("redis-server")
@@ -41,16 +44,16 @@ class RedisProcess:
             pytest.skip("redis-server is not installed (make test installs it)")
         self.binary = binary
         self.workdir = workdir
-        self.port = _free_port()
+        self.socket = workdir / "redis.sock"
         self.proc: asyncio.subprocess.Process | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"unix://{self.socket}?db=0"
 
     async def start(self) -> None:
         self.proc = await asyncio.create_subprocess_exec(
-            self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+            self.binary, "--port", "0", "--unixsocket", str(self.socket), "--save", "",
             "--appendonly", "no", "--dir", str(self.workdir),
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
         client = Redis.from_url(self.url)
