@@ -240,6 +240,7 @@ async def test_a_label_edit_reaches_the_open_chat_without_a_restart_and_only_its
     text = labels.read_text(encoding="utf-8")
     old = next(b["text"] for row in (await last_message(api, "demo", chat_id))["keyboard"]
                for b in row)
+    await press(api, "demo", alice["id"], chat_id, old)  # on to the drinks (version 1 counts)
     labels.write_text(text.replace(old.split(" ", 1)[1], "Hot drinks", 1), encoding="utf-8")
     await say(api, "demo", alice["id"], "/start", chat_id)
     labels_now = [b["text"] for row in (await last_message(api, "demo", chat_id))["keyboard"]
@@ -247,6 +248,10 @@ async def test_a_label_edit_reaches_the_open_chat_without_a_restart_and_only_its
     assert any("Hot drinks" in label for label in labels_now)
     assert hub.bots["demo"].version == 2
     assert hub.bots["vin_report"].version == 1, "the desk's files did not change"
+    panels = await ok(await api.get("/api/bots/demo/sandbox"))
+    funnel = next(p for p in panels if p["name"] == "funnel")["rows"]
+    assert {r["window"]: r["entered"] for r in funnel} == {"main.home": 2, "main.drinks": 1}, \
+        "the counts of version 1 are kept, and version 2 adds to them"
     assert (await ok(await api.get("/api/reload")))["diagnostics"] == []
 
 

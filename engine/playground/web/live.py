@@ -19,6 +19,7 @@ from typing import Any
 
 from aiogram.types import Update
 
+from engine.actions import Services
 from engine.diagnostics import Diagnostic, Severity
 from engine.playground.botapi import BotAccount, BotApiEmulator, EmulatorSession
 from engine.playground.sandbox import Sandbox, offer_funnel, start_sandboxes
@@ -72,6 +73,7 @@ class LiveBot:
         self.diagnostics: list[Diagnostic] = []  # the last failed reload's problems
         self.graph_svg: tuple[int, str] | None = None  # (version, SVG) once drawn
         self.templates = CompileCache()  # compiled templates, reused by reloads
+        self.counts = Funnel(bundle.scenario.scenario)  # per-window counts, across versions
         self._stack = stack
         self._app: BotApp | None = None
         self._lock = asyncio.Lock()
@@ -85,8 +87,9 @@ class LiveBot:
         return self.bundle.scenario.title or self.name
 
     def funnel(self) -> Funnel | None:
-        """The per-window counts of the running version (a reload starts them anew)."""
-        return self._app.runtime.services.find(Funnel) if self._app is not None else None
+        """The per-window counts of the bot, kept across reloads (every version counts into
+        the same :class:`Funnel`; a window an edit removed keeps its past counts)."""
+        return self.counts
 
     @property
     def app(self) -> BotApp:
@@ -121,7 +124,10 @@ class LiveBot:
 
     async def _build(self, bundle: ScenarioBundle) -> BotApp:
         bot = make_bot(self.account.token, session=EmulatorSession(self.emulator))
-        return await build_app(bundle, bot, self.storage, environ=self.environ, clock=self.clock)
+        services = Services()
+        services.add(Funnel, self.counts)
+        return await build_app(bundle, bot, self.storage, environ=self.environ, clock=self.clock,
+                               services=services)
 
     def owns(self, path: str | Path) -> bool:
         """Whether ``path`` is this bot's scenario file or lies in its template folder."""
