@@ -122,6 +122,11 @@ class WebhookDelivery:
                     continue
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, MAX_PAUSE)
+        if bot.webhook is not None and self._tasks.get(bot.token) is me:
+            # the webhook was deleted and set again while this task was ending (closing its
+            # session): start() saw it still running and left the new webhook to it
+            del self._tasks[bot.token]
+            self.start(bot)
 
     async def _post(self, session: aiohttp.ClientSession, bot: BotAccount,
                     update: QueuedUpdate) -> bool:
