@@ -9,7 +9,7 @@ venv=${2:?usage: deploy/install.sh SOURCE VENV}
 python=${PYTHON:-python3}
 "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --no-cache-dir --disable-pip-version-check --quiet --upgrade pip
-"$venv/bin/python" -m pip install --no-cache-dir --disable-pip-version-check --quiet "$source_dir[sql,qr]"
+"$venv/bin/python" -m pip install --no-cache-dir --disable-pip-version-check --quiet "$source_dir[sql,qr,archive]"
 # a smoke check: the engine imports and its command line answers
 "$venv/bin/python" -m engine --help >/dev/null
 echo "installed into $venv"

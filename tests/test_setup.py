@@ -58,6 +58,18 @@ def test_the_makefile_runs_every_tool_through_the_venv_interpreter() -> None:
     assert "tools/ensure-venv.sh" in makefile
 
 
+def test_the_set_up_installs_every_extra_the_project_declares() -> None:
+    """An extra left out of the default install passes on a developer's venv and fails a fresh clone
+    (the archive's aiobotocore once did: two test modules could not import on CI)."""
+    import tomllib
+
+    declared = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+                   ["project"]["optional-dependencies"])
+    default = re.search(r"^EXTRAS=\$\{EXTRAS:-([\w,]+)\}", SCRIPT.read_text(encoding="utf-8"), re.M)
+    assert default, "tools/ensure-venv.sh sets no default EXTRAS"
+    assert set(default.group(1).split(",")) == declared
+
+
 class TinyProject:
     """A copy of the set-up script beside a one-module project, so the script's paths are exercised
     for real (venv, pip, stamp) in seconds."""

@@ -11,9 +11,9 @@ PY=${PY:-python3}
 VENV=.venv
 BIN=$VENV/bin
 STAMP=$VENV/.tgflow-installed
-EXTRAS=${EXTRAS:-dev,qr,sql}
+EXTRAS=${EXTRAS:-dev,qr,sql,archive}
 # What must import after an install for it to count (tests of this script use a tiny project).
-CHECK_IMPORTS=${CHECK_IMPORTS:-engine actions aiogram aiogram_dialog sqlalchemy}
+CHECK_IMPORTS=${CHECK_IMPORTS:-engine actions aiogram aiogram_dialog sqlalchemy aiobotocore}
 
 healthy() {
   [ -x "$BIN/python" ] || return 1
