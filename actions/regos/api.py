@@ -233,6 +233,18 @@ class RegosApi:
                 settings[key.upper()] = row.text("value")
         return settings
 
+    async def connected_integrations(self, ids: list[str] | None = None) -> dict[str, bool]:
+        """The connected integrations this integration may see (``ids`` narrows them), each with
+        whether it is active (``ConnectedIntegration/Get``, regos-api.md §12.3)."""
+        method = "ConnectedIntegration/Get"
+        result = await self.client.read(method, {} if ids is None else {"connected_integration_ids": ids})
+        found: dict[str, bool] = {}
+        for row in parse_list(method, result):
+            ci = row.text("connected_integration_id").strip()
+            if ci:
+                found[ci] = row.flag("is_active")
+        return found
+
 
 def _exact_phone(customers: list[Customer], digits: str) -> Customer | None:
     return next((c for c in customers if phone_digits(c.main_phone) == digits), None)

@@ -38,6 +38,7 @@ from typing import Any
 import httpx
 
 from actions.regos import codec
+from actions.regos.auth import ClientCredentials
 from actions.regos.errors import (
     RegosApiError,
     RegosRateLimited,
@@ -91,7 +92,8 @@ class RegosClient:
                  write_timeout: float = 60.0, connect_timeout: float = 5.0,
                  retry: RetryPolicy | None = None, sleep: Sleep = asyncio.sleep,
                  rnd: Callable[[], float] = random.random,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 auth: ClientCredentials | None = None) -> None:
         if not integration_key or "/" in integration_key:
             raise ValueError("integration_key must be a non-empty URL segment")
         self._http = http
@@ -106,6 +108,7 @@ class RegosClient:
         self._sleep = sleep
         self._rnd = rnd
         self._clock = clock
+        self._auth = auth  # a catalog integration's bearer token (the URL segment is then the id)
 
     def __repr__(self) -> str:
         return (f"RegosClient(base_url={self.base_url!r}, "
@@ -185,7 +188,7 @@ class RegosClient:
         status: int | str = "-"
         try:
             try:
-                response = await self._http.post(url, content=body, headers=headers, timeout=timeout)
+                response = await self._post(url, body, headers, timeout)
             except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 status = "timeout"
                 raise RegosTimeout(f"{method}: could not connect in time", method=method,
@@ -212,6 +215,21 @@ class RegosClient:
         finally:
             elapsed = (self._clock() - started) * 1000
             log.info("regos %s %s %.0fms id=%s", method, status, elapsed, request_id)
+
+    async def _post(self, url: str, body: bytes, headers: dict[str, str],
+                    timeout: httpx.Timeout) -> httpx.Response:
+        """One POST; with a bearer token, a 401 (token expired or revoked: nothing was processed)
+        is sent once more with a fresh token."""
+        if self._auth is None:
+            return await self._http.post(url, content=body, headers=headers, timeout=timeout)
+        for fresh in (False, True):
+            bearer = await self._auth.header()
+            response = await self._http.post(url, content=body, timeout=timeout,
+                                             headers={**headers, "Authorization": bearer})
+            if response.status_code != 401 or fresh:
+                break
+            self._auth.expire(bearer)
+        return response
 
     @staticmethod
     def _envelope(method: str, response: httpx.Response) -> dict[str, Any]:

@@ -16,22 +16,24 @@ from typing import TYPE_CHECKING
 import httpx
 
 from actions.regos.api import RegosApi
+from actions.regos.auth import access_from
 from actions.regos.client import DEFAULT_BASE_URL, RegosClient
 from actions.regos.ratelimit import MemoryTokenBucket, RateLimiter, RedisTokenBucket
 from actions.regos.settings_source import RegosSettingsSource
 from actions.shop.catalog_cache import CatalogCache
-from actions.shop.integration import setup_integration
+from actions.shop.integration import setup_local
+from actions.shop.regos_app import setup_catalog
 from actions.shop.services import Shop
 from engine.errors import ConfigError
 from engine.health import Readiness
 from engine.packages import PackageContext
+from engine.serve.integrations import IntegrationHost
 
 if TYPE_CHECKING:  # the sandbox is never part of a production start
     from engine.playground.sandbox import Sandbox
 
 __all__ = ["setup_integration", "setup_package", "setup_sandbox"]
 
-REQUIRED_ENV = ("REGOS_INTEGRATION_KEY", "REGOS_CONNECTED_INTEGRATION_ID")
 
 
 async def setup_sandbox(sandbox: Sandbox) -> None:
@@ -57,6 +59,16 @@ async def setup_sandbox(sandbox: Sandbox) -> None:
                         server.base_url)
 
 
+async def setup_integration(host: IntegrationHost) -> None:
+    """``serve``'s hook: a catalog integration (``REGOS_CLIENT_ID``) serves every shop that
+    connects it (:mod:`actions.shop.regos_app`), a local one its one shop
+    (:mod:`actions.shop.integration`)."""
+    if host.environ.get("REGOS_CLIENT_ID"):
+        await setup_catalog(host)
+    else:
+        await setup_local(host)
+
+
 def _float_env(pkg: PackageContext, name: str, default: float) -> float:
     raw = pkg.environ.get(name)
     try:
@@ -66,13 +78,9 @@ def _float_env(pkg: PackageContext, name: str, default: float) -> float:
 
 
 async def setup_package(pkg: PackageContext) -> None:
-    missing = [name for name in REQUIRED_ENV if not pkg.environ.get(name)]
-    if missing:
-        raise ConfigError(f"{' and '.join(missing)} must be set for the REGOS shop "
-                          "(or run 'python -m engine shell', which uses the demo shop)")
-    key = pkg.environ["REGOS_INTEGRATION_KEY"]
-    ci = pkg.environ["REGOS_CONNECTED_INTEGRATION_ID"]
     http = await pkg.stack.enter_async_context(httpx.AsyncClient())
+    key, auth = access_from(pkg.environ, http)
+    ci = pkg.environ["REGOS_CONNECTED_INTEGRATION_ID"]
     rate = _float_env(pkg, "REGOS_RATE", 2.0)
     burst = int(_float_env(pkg, "REGOS_BURST", 50))
     limiter: RateLimiter = RedisTokenBucket(pkg.redis, ci, rate=rate, burst=burst) \
@@ -81,7 +89,7 @@ async def setup_package(pkg: PackageContext) -> None:
         http, integration_key=key, connected_integration_id=ci,
         base_url=pkg.environ.get("REGOS_API_URL") or DEFAULT_BASE_URL, rate_limiter=limiter,
         timeout=_float_env(pkg, "REGOS_TIMEOUT", 30.0),
-        write_timeout=_float_env(pkg, "REGOS_WRITE_TIMEOUT", 60.0),
+        write_timeout=_float_env(pkg, "REGOS_WRITE_TIMEOUT", 60.0), auth=auth,
     )
     api = RegosApi(client)
     shop = Shop(api, pkg.kv, ci, CatalogCache(api, pkg.kv, ci))

@@ -48,7 +48,7 @@ from actions.regos.settings_source import RegosSettingsSource
 from engine.errors import ConfigError
 from engine.serve.integrations import IntegrationHost
 
-__all__ = ["setup_integration"]
+__all__ = ["RegosShop", "setup_local"]
 
 log = logging.getLogger("actions.shop.integration")
 HEADER = "connected-integration-id"
@@ -61,8 +61,10 @@ NOTICE_TTL = 90 * 24 * 3600
 class RegosShop:
     """One connected shop of a serve integration: its bot follows REGOS's calls."""
 
-    def __init__(self, host: IntegrationHost, api: RegosApi, ci: str) -> None:
+    def __init__(self, host: IntegrationHost, api: RegosApi, ci: str,
+                 environ: dict[str, str] | None = None) -> None:
         self.host, self.api, self.ci = host, api, ci
+        self.environ = environ or {}  # the bot's settings over the integration's
         self.token: str | None = None
         self.lock = asyncio.Lock()  # REGOS's calls about one shop take effect in order
 
@@ -76,9 +78,9 @@ class RegosShop:
         one webhook), then this one starts."""
         async with self.lock:
             if isinstance(previous, str) and previous and previous != self.ci:
-                for other in self.host.server.integrations:
-                    if other.environ.get("REGOS_CONNECTED_INTEGRATION_ID") == previous and \
-                            await other.stop_bot(previous):
+                for other in self.host.server.integrations:  # another shop here, or one of ours
+                    if (other is self.host or other.environ.get("REGOS_CONNECTED_INTEGRATION_ID")
+                            == previous) and await other.stop_bot(previous):
                         log.warning("REGOS shop %s: the bot of %s, which it replaces, stopped",
                                     self.ci, previous)
             await self._start()
@@ -122,7 +124,7 @@ class RegosShop:
         if self.token is not None and token != self.token:
             await self.host.stop_bot(self.ci)  # the old token's webhook goes
         self.token = token
-        await self.host.start_bot(self.ci, token, {})
+        await self.host.start_bot(self.ci, token, self.environ)
 
     async def handle(self, request: web.Request) -> web.Response:
         try:
@@ -200,7 +202,8 @@ def _refuse(status: int, error: str) -> web.Response:
     return web.json_response({"ok": False, "error": error}, status=status)
 
 
-async def setup_integration(host: IntegrationHost) -> None:
+async def setup_local(host: IntegrationHost) -> None:
+    """The hook's branch for one shop connected through a local integration key."""
     key = host.environ.get("REGOS_INTEGRATION_KEY", "")
     ci = host.environ.get("REGOS_CONNECTED_INTEGRATION_ID", "")
     if not key or not ci:

@@ -5,6 +5,7 @@ from actions.regos.emulator.demo import DEMO_CONNECTED_INTEGRATION_ID, DEMO_INTE
 from actions.regos.emulator.faults import Fault, FaultKind, Faults
 from actions.regos.emulator.server import RegosEmulatorServer
 from actions.regos.emulator.shop import (
+    CatalogApp,
     CustomerGroup,
     FieldDef,
     Group,
@@ -21,6 +22,7 @@ from actions.regos.emulator.shop import (
 __all__ = [
     "DEMO_CONNECTED_INTEGRATION_ID",
     "DEMO_INTEGRATION_KEY",
+    "CatalogApp",
     "CustomerGroup",
     "EmuReply",
     "Fault",

@@ -49,6 +49,7 @@ class Call:
     public_base: str
     payload: Any
     now: int  # Unix seconds
+    app: str | None = None  # the catalog integration (client_id) calling, None for a local key
 
     def body(self) -> Mapping[str, Any]:
         if self.payload is None:

@@ -20,13 +20,15 @@ import asyncio
 import contextlib
 import copy
 import logging
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from actions.regos import codec
-from actions.regos.emulator import catalog, customers, orders
+from actions.regos.emulator import apps, catalog, customers, orders
+from actions.regos.emulator.apps import Tokens
 from actions.regos.emulator.common import Call, EmuError, Handler
 from actions.regos.emulator.faults import Fault, Faults
 from actions.regos.emulator.shop import Shop
@@ -40,7 +42,8 @@ UNKNOWN_METHOD_CODE = 1002
 ACCESS_CODE = 9006
 RATE_LIMIT_CODE = 8213
 
-_HANDLERS: dict[str, Handler] = {**catalog.HANDLERS, **customers.HANDLERS, **orders.HANDLERS}
+_HANDLERS: dict[str, Handler] = {**catalog.HANDLERS, **customers.HANDLERS, **orders.HANDLERS,
+                                 **apps.HANDLERS}
 _CANONICAL = {name.lower(): name for name in _HANDLERS}
 
 
@@ -75,6 +78,7 @@ class RegosEmulator:
         self._buckets: dict[str, MemoryTokenBucket] = {}
         self._delays: dict[str, float] = {}
         self._closing = asyncio.Event()
+        self.tokens = Tokens(clock=clock)  # bearer tokens of catalog integrations
 
     # ------------------------------------------------------------------ test helpers
 
@@ -96,13 +100,14 @@ class RegosEmulator:
     def open(self) -> None:
         self._closing.clear()
 
-    def dispatch(self, connected_integration_id: str, method: str, payload: Any) -> dict[str, Any]:
+    def dispatch(self, connected_integration_id: str, method: str, payload: Any,
+                 app: str | None = None) -> dict[str, Any]:
         """Run one method on the state and return its envelope (no faults, no rate limit)."""
         handler = _HANDLERS.get(_CANONICAL.get(method.lower(), ""))
         if handler is None:
             return _error(UNKNOWN_METHOD_CODE, f"Unknown method: {method}")
         call = Call(shop=self.shop, connected_integration_id=connected_integration_id,
-                    public_base=self.public_base, payload=payload, now=int(self._wall_clock()))
+                    public_base=self.public_base, payload=payload, now=int(self._wall_clock()), app=app)
         try:
             return handler(call)
         except EmuError as exc:
@@ -110,7 +115,15 @@ class RegosEmulator:
 
     # ------------------------------------------------------------------ the HTTP face
 
-    async def handle(self, integration_key: str, method_path: str, body: bytes) -> EmuReply:
+    def token(self, client_id: str, client_secret: str) -> EmuReply:
+        """``POST /oauth/token`` (client credentials): a bearer token, or 401."""
+        app = self.shop.apps.get(client_id)
+        if app is None or not secrets.compare_digest(app.client_secret, client_secret):
+            return EmuReply(401, codec.dumps({"error": "invalid_client"}))
+        return EmuReply(200, codec.dumps(self.tokens.issue(client_id)))
+
+    async def handle(self, integration_key: str, method_path: str, body: bytes,
+                     authorization: str | None = None) -> EmuReply:
         method = _CANONICAL.get(method_path.lower(), method_path)
         try:
             payload: Any = codec.loads(body) if body.strip() else None
@@ -119,6 +132,15 @@ class RegosEmulator:
             return self._json(_error(1008, "Input validation error: the body is not JSON. Details: body"))
         self.requests.append((method, payload))
         connected_integration_id = self.shop.integrations.get(integration_key)
+        app = None
+        if connected_integration_id is None and authorization is not None:
+            # a catalog integration: its token, and the shop's id in the URL
+            app = self.tokens.client_of(authorization)
+            catalog = self.shop.apps.get(app) if app is not None else None
+            if catalog is None:
+                return EmuReply(401, codec.dumps({"error": "invalid_token"}))
+            if catalog.connected.get(integration_key):
+                connected_integration_id = integration_key
         if connected_integration_id is None:
             return self._json(_error(ACCESS_CODE, "Access denied: unknown integration key"))
         wait = self._delays.get(method.lower(), self._delays.get("*", 0.0))
@@ -129,7 +151,7 @@ class RegosEmulator:
             return await self._fault(fault, connected_integration_id, method, payload)
         if self.rate_limit and self._bucket(connected_integration_id).try_acquire() > 0:
             return self._json(_error(RATE_LIMIT_CODE, "Request limit exceeded, try again later"))
-        return self._json(self.dispatch(connected_integration_id, method, payload))
+        return self._json(self.dispatch(connected_integration_id, method, payload, app))
 
     def _bucket(self, connected_integration_id: str) -> MemoryTokenBucket:
         bucket = self._buckets.get(connected_integration_id)

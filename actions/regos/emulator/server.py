@@ -4,7 +4,9 @@
         server.base_url      # REGOS_API_URL, e.g. http://127.0.0.1:54321/gateway/out
         server.public_base   # where item pictures are served: {public_base}/images/{id}.png
 
-Routes: ``POST /gateway/out/{key}/v1/{Controller}/{Method}`` and ``GET /images/{item_id}.png``
+Routes: ``POST /gateway/out/{key}/v1/{Controller}/{Method}`` (``key``: a local integration key,
+or a connected integration id with a catalog integration's ``Authorization: Bearer``),
+``POST /oauth/token`` (client credentials) and ``GET /images/{item_id}.png``
 (``?size=Large|Medium|Small``; 404 for unknown items and items without a picture).
 """
 
@@ -16,7 +18,7 @@ from typing import Self
 
 from aiohttp import web
 
-from actions.regos.emulator.core import RegosEmulator
+from actions.regos.emulator.core import EmuReply, RegosEmulator
 from actions.regos.emulator.images import SIZES, item_png
 
 __all__ = ["RegosEmulatorServer"]
@@ -35,6 +37,11 @@ class RegosEmulatorServer:
         return f"http://{self.host}:{self.port}"
 
     @property
+    def auth_url(self) -> str:
+        """REGOS_AUTH_URL: where catalog integrations get their tokens."""
+        return f"{self.public_base}/oauth/token"
+
+    @property
     def base_url(self) -> str:
         return f"{self.public_base}/gateway/out"
 
@@ -42,6 +49,7 @@ class RegosEmulatorServer:
         app = web.Application()
         app.router.add_post("/gateway/out/{key}/v1/{controller}/{method}", self._api)
         app.router.add_get("/images/{item_id:[0-9]+}.png", self._image)
+        app.router.add_post("/oauth/token", self._token)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         try:
@@ -66,7 +74,19 @@ class RegosEmulatorServer:
     async def _api(self, request: web.Request) -> web.Response:
         path = f"{request.match_info['controller']}/{request.match_info['method']}"
         body = await request.read()
-        reply = await self.emulator.handle(request.match_info["key"], path, body)
+        reply = await self.emulator.handle(request.match_info["key"], path, body,
+                                           request.headers.get("Authorization"))
+        return self._reply(reply)
+
+    async def _token(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        if form.get("grant_type") != "client_credentials":
+            return web.json_response({"error": "unsupported_grant_type"}, status=400)
+        return self._reply(self.emulator.token(str(form.get("client_id", "")),
+                                               str(form.get("client_secret", ""))))
+
+    @staticmethod
+    def _reply(reply: EmuReply) -> web.Response:
         return web.Response(status=reply.status, body=reply.body, headers=reply.headers,
                             content_type=reply.content_type, charset="utf-8")
 

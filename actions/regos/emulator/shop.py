@@ -135,11 +135,24 @@ class ShopOrder:
 
 
 @dataclass
+class CatalogApp:
+    """A catalog integration (regos-api.md §1.2, mode 2): it gets bearer tokens for its
+    ``client_secret`` and calls the API of every shop in ``connected`` (connected integration id →
+    ``is_active``) with that id as the URL segment."""
+
+    client_secret: str
+    connected: dict[str, bool] = field(default_factory=dict)
+    name: str = "Telegram bot"
+
+
+@dataclass
 class Shop:
     """One REGOS account. ``integrations`` maps an integration key (the URL segment) to its
-    ``connected_integration_id``; ``settings`` holds each connected integration's settings."""
+    ``connected_integration_id``; ``settings`` holds each connected integration's settings;
+    ``apps`` are catalog integrations by ``client_id``."""
 
     integrations: dict[str, str] = field(default_factory=dict)
+    apps: dict[str, CatalogApp] = field(default_factory=dict)
     settings: dict[str, dict[str, str]] = field(default_factory=dict)
     groups: dict[int, Group] = field(default_factory=dict)
     units: dict[int, Unit] = field(default_factory=dict)
