@@ -18,6 +18,7 @@ from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
+from engine.errors import ConfigError
 from engine.playground.botapi import BotApiEmulator, EmulatorServer, EmulatorSession
 from engine.runtime.app import make_bot
 from engine.runtime.pacing import Limits, Pacing, notifications
@@ -126,6 +127,23 @@ async def test_a_private_chat_gets_a_burst_then_one_message_a_second(emulator: B
     bot = paced_bot(emulator, Pacing(clock=time.clock, sleep=time.sleep))
     assert await send_times(bot, time, [chat] * 6) == [0, 0, 0, 1, 2, 3]
     assert [text for _, text in sent_to(emulator)] == [f"message {n}" for n in range(6)]
+
+
+async def test_pacing_off_sends_at_once_but_still_waits_out_429s(emulator: BotApiEmulator) -> None:
+    """TELEGRAM_PACING=off (benchmarks against the emulator): no per-chat or per-bot waits."""
+    [chat] = chats(emulator, 1)
+    time = ManualTime()
+    pacing = Pacing.from_environ({"TELEGRAM_PACING": "off"})
+    pacing.clock, pacing.sleep = time.clock, time.sleep
+    bot = paced_bot(emulator, pacing)
+    assert await send_times(bot, time, [chat] * 6) == [0] * 6
+    emulator.fail_next("sendMessage", 429, "Too Many Requests: retry after 2", 2)
+    await bot.send_message(chat, "after a 429")
+    assert time.slept == [2]
+    assert Pacing.from_environ({}).paced
+    assert Pacing.from_environ({"TELEGRAM_PACING": " ON "}).paced
+    with pytest.raises(ConfigError, match="TELEGRAM_PACING must be on or off"):
+        Pacing.from_environ({"TELEGRAM_PACING": "fast"})
 
 
 async def test_a_group_gets_twenty_messages_a_minute(emulator: BotApiEmulator) -> None:

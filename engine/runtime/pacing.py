@@ -27,7 +27,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -39,6 +39,8 @@ from aiogram.client.session.middlewares.base import (
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
+
+from engine.errors import ConfigError
 
 __all__ = ["Limits", "Pacing", "is_notification", "notifications"]
 
@@ -115,8 +117,10 @@ class Pacing(BaseRequestMiddleware):
 
     def __init__(self, limits: Limits | None = None, *,
                  clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 paced: bool = True) -> None:
         self.limits = limits or Limits()
+        self.paced = paced  # False: 429s are still waited out, nothing else waits
         self.clock, self.sleep = clock, sleep
         self._global = _Bucket(self.limits.global_rate, self.limits.global_burst, clock())
         self._chats: dict[int | str, _Chat] = {}
@@ -129,7 +133,7 @@ class Pacing(BaseRequestMiddleware):
                        method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
         name = method.__api_method__
         chat_id = getattr(method, "chat_id", None)
-        if name in _UNPACED or not name.startswith(_PACED_PREFIXES) \
+        if not self.paced or name in _UNPACED or not name.startswith(_PACED_PREFIXES) \
                 or not isinstance(chat_id, int | str):
             return await self._with_retries(make_request, bot, method)
         chat = self._chat(chat_id)
@@ -137,6 +141,15 @@ class Pacing(BaseRequestMiddleware):
             await self.sleep_for(chat.bucket.reserve(self.clock()))
             await self._take_budget()
             return await self._with_retries(make_request, bot, method)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Pacing:
+        """``TELEGRAM_PACING``: ``on`` (the default) or ``off``. Off is for benchmarks against
+        the Bot API emulator, which sets no limits: Telegram would answer 429s."""
+        raw = environ.get("TELEGRAM_PACING", "on").strip().lower() or "on"
+        if raw not in ("on", "off"):
+            raise ConfigError(f"TELEGRAM_PACING must be on or off, not {raw!r}")
+        return cls(paced=raw == "on")
 
     async def sleep_for(self, seconds: float) -> None:
         if seconds > 0:

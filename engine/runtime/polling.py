@@ -28,6 +28,7 @@ from aiogram.types import User
 
 from engine.errors import StartupError
 from engine.runtime.app import BotApp, build_app, make_bot
+from engine.runtime.gc_tuning import settle_after_startup
 from engine.runtime.pacing import Pacing
 from engine.runtime.storage import create_storage
 from engine.scenario.pipeline import ScenarioBundle
@@ -77,12 +78,13 @@ async def _start(bundle: ScenarioBundle, bot: Bot, environ: Mapping[str, str],
 async def run_polling(bundle: ScenarioBundle, token: str, environ: Mapping[str, str]) -> None:
     retry = StartupRetry.from_environ(environ)
     bot = make_bot(token, environ.get("TELEGRAM_API_URL"))
-    bot.session.middleware(Pacing())  # outgoing limits; 429s waited out
+    bot.session.middleware(Pacing.from_environ(environ))  # outgoing limits; 429s waited out
     try:
         app = await _start(bundle, bot, environ, retry)
     except BaseException:
         await bot.session.close()
         raise
+    settle_after_startup()  # what start-up built lives for good: out of the collector's way
     try:
         app.jobs.start()
         await app.dispatcher.start_polling(

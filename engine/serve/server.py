@@ -43,6 +43,7 @@ from engine.health import OK, MetricsExport, Readiness
 from engine.masking import SECRETS, mask
 from engine.runtime.app import BotApp, build_app, make_bot
 from engine.runtime.funnel import Funnel
+from engine.runtime.gc_tuning import settle_after_startup
 from engine.runtime.pacing import Pacing
 from engine.runtime.storage import StorageBundle, create_storage
 from engine.scenario.pipeline import load_bundle
@@ -125,7 +126,7 @@ class Server:
             raise ScenarioError(diagnostics)
         retry = StartupRetry.from_environ(environ)
         bot = make_bot(bot_config.token, environ.get("TELEGRAM_API_URL"))
-        bot.session.middleware(Pacing())  # outgoing limits; 429s waited out (runtime/pacing.py)
+        bot.session.middleware(Pacing.from_environ(environ))  # outgoing limits (runtime/pacing.py)
         bot.session.middleware(ApiMetrics(self.metrics, bot_config.name))  # inner: every attempt
         try:
             await self._identify(bot, retry)
@@ -383,6 +384,7 @@ async def serve(config: DeployConfig, environ: Mapping[str, str], *, host: str =
                                hint="choose another --port") from None
         await server.register_webhooks()
         log.warning("serving %d bot(s) on http://%s:%d", len(server.running()), host, port)
+        settle_after_startup()  # what start-up built lives for good: out of the collector's way
         await stop.wait()
         log.warning("stopping: finishing the updates being handled (webhooks stay registered)")
     finally:
