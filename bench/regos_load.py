@@ -41,9 +41,10 @@ class TimedRegos(RegosEmulator):
         super().__init__(demo_shop(), **kwargs)
         self.log: list[tuple[float, str, bool]] = []
 
-    async def handle(self, integration_key: str, method_path: str, body: bytes) -> EmuReply:
+    async def handle(self, integration_key: str, method_path: str, body: bytes,
+                     authorization: str | None = None) -> EmuReply:
         at = time.monotonic()
-        reply = await super().handle(integration_key, method_path, body)
+        reply = await super().handle(integration_key, method_path, body, authorization)
         self.log.append((at, self.requests[-1][0], b'"code": 8213' in reply.body
                          or b'"code":8213' in reply.body))
         return reply
