@@ -8,8 +8,7 @@ real redis-server started here on a free loopback port (bench.e2e), scale (bench
 REGOS load (bench.regos_load). Prints a table; nothing is asserted. ``--quick``: smaller
 crowds, for trying the bench itself.
 
-Not measured yet: ``serve`` in webhook mode (updates/s per process, with 2 processes, p99 at
-300 updates/s).
+``serve`` in webhook mode with Redis, one process and two behind a balancer (bench.serve_webhook).
 """
 
 from __future__ import annotations
@@ -111,9 +110,13 @@ def main() -> None:
             part(rows, f"end to end, {storage}", partial(end_to_end, rows, storage, users, extra))
         print("scale ...", file=sys.stderr)
         part(rows, "scale", partial(scale, rows, redis_url))
+        print("serve (webhook, Redis) ...", file=sys.stderr)
+        if redis_url is None:
+            rows.append(("serve (webhook, Redis)", "-", "-", "redis-server not installed", ""))
+        else:
+            part(rows, "serve (webhook, Redis)", partial(serve_webhook, rows, redis_url, args.quick))
     print("REGOS ...", file=sys.stderr)
     part(rows, "REGOS", partial(regos_load, rows, "200" if args.quick else "1000"))
-    rows.append(("serve (webhook) figures", "-", "-", "not measured yet", ""))
     print(table(rows))
     print(f"\n(the whole bench took {time.monotonic() - started:.0f} s; wall-clock figures "
           "depend on what else runs on the machine, CPU per update less so)")
@@ -153,6 +156,25 @@ def scale(rows: list[tuple[str, str, str, str, str]], redis_url: str | None) -> 
         size = found["redis_bytes_per_conversation"]
         rows.append(("Redis per idle conversation", f"{size:.0f} B", "", "< 2 KB",
                      verdict(size < 2048)))
+
+
+def serve_webhook(rows: list[tuple[str, str, str, str, str]], redis_url: str, quick: bool) -> None:
+    found = {r["processes"]: r for r in run("bench.serve_webhook", "--redis", redis_url,
+                                            "--rate", "150" if quick else "300")}
+    one, two = found[1], found[2]
+    gain = two["updates_per_s"] / one["updates_per_s"]
+    for n, row in ((1, one), (2, two)):
+        rows.append((f"serve, {n} process(es), {row['users']} users: updates/s",
+                     f"{row['updates_per_s']:.0f}", "",
+                     f">= 1.8x one process (is {gain:.2f}x)" if n == 2 else "",
+                     verdict(gain >= 1.8) if n == 2 else ""))
+        rows.append((f"serve, {n} process(es): p50/p95/p99 ms, CPU ms/update",
+                     f"{_lat(row)}, {row['cpu_ms_per_update']:.2f}", "", "", ""))
+        rows.append((f"serve, {n} process(es): p99 at {row['steady_offered_per_s']:.0f} updates/s "
+                     f"offered (reached {row['steady_reached_per_s']:.0f}/s)",
+                     f"{row['steady_p99_ms']:.0f} ms", "", "< 50 ms",
+                     verdict(row["steady_p99_ms"] < 50
+                             and row["steady_reached_per_s"] >= 0.95 * row["steady_offered_per_s"])))
 
 
 def regos_load(rows: list[tuple[str, str, str, str, str]], customers: str) -> None:
