@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from actions.regos.emulator import DEMO_INTEGRATION_KEY, RegosEmulator, RegosEmulatorServer, demo_shop
-from bench.flow import UPDATES_PER_CUSTOMER, BenchEmulator, Customer
+from bench.flow import STEP_TIMEOUT, UPDATES_PER_CUSTOMER, BenchEmulator, Customer
 from bench.inprocess import regos_environ
 from engine.playground.botapi import EmulatorServer
 
@@ -120,7 +120,13 @@ async def measure(which: str, redis_url: str | None, users_list: list[int]) -> l
                     rounds = max(1, -(-MIN_UPDATES // (users * UPDATES_PER_CUSTOMER)))
                     calls, cpu = emu.api_calls(), cpu_seconds(proc.pid)
                     start = time.perf_counter()
-                    latencies = await crowd(emu, users, rounds, f"n{users}u")
+                    try:
+                        latencies = await crowd(emu, users, rounds, f"n{users}u")
+                    except TimeoutError:
+                        tail = log.read_bytes()[-3000:].decode(errors="replace")
+                        print(f"a customer got no answer in {STEP_TIMEOUT:.0f} s; the bot's log "
+                              f"ends:\n{tail}", file=sys.stderr)
+                        raise
                     wall = time.perf_counter() - start
                     cpu, calls = cpu_seconds(proc.pid) - cpu, emu.api_calls() - calls
                     updates = len(latencies)

@@ -106,3 +106,28 @@ async def test_dialog_state_lives_in_redis_and_survives_a_restart(
         await alice2.click("⬅️ Назад")
         assert "Здравствуйте" in (alice2.last.text or "")
         assert play2.rejected_calls() == []
+
+
+async def test_more_updates_at_once_than_redis_connections_wait_for_one_instead_of_failing(
+        redis_server: str) -> None:
+    """redis-py's own pool raised "Too many connections" past its size: 200 customers at once saw
+    "try again in a minute" and the store fell back to process memory. The pool now waits."""
+    import asyncio
+
+    from aiogram.fsm.storage.base import StorageKey
+
+    bundle = await create_storage(redis_server, max_connections=3)
+    try:
+        isolation = bundle.isolation
+        key = StorageKey(bot_id=1, chat_id=7, user_id=7)
+
+        async def update(n: int) -> None:
+            async with isolation.lock(key):  # holds a connection while polling for the lock
+                await bundle.kv.set(f"pool:{n}", str(n), 60)
+
+        await asyncio.gather(*(update(n) for n in range(30)))
+        assert bundle.redis is not None
+        stored = await bundle.redis.mget([f"pool:{n}" for n in range(30)])
+        assert stored == [str(n).encode() for n in range(30)], "every write reached Redis"
+    finally:
+        await bundle.close()
