@@ -38,6 +38,7 @@ from aiogram_dialog.api.entities import MediaAttachment
 from aiogram_dialog.widgets.kbd import Button, Counter, Group, Row, Select, Start, SwitchTo
 from aiogram_dialog.widgets.media import DynamicMedia
 from aiogram_dialog.widgets.text import Const, Format, Jinja
+from redis.asyncio import BlockingConnectionPool, Redis
 
 PAGE_SIZE = 6
 CACHE_TTL = 60.0
@@ -295,7 +296,10 @@ def build_dispatcher(storage: BaseStorage, isolation: BaseEventIsolation, regos:
 def make_storage(redis_url: str | None) -> tuple[BaseStorage, BaseEventIsolation]:
     if not redis_url:
         return MemoryStorage(), SimpleEventIsolation()
-    storage = RedisStorage.from_url(redis_url, key_builder=DefaultKeyBuilder(with_destiny=True))
+    # redis-py 8's default pool raises "Too many connections" at 100 in use (200 customers at once
+    # failed): a pool that waits, as anyone running this at that load would configure
+    redis = Redis.from_pool(BlockingConnectionPool.from_url(redis_url, max_connections=100, timeout=10))
+    storage = RedisStorage(redis, key_builder=DefaultKeyBuilder(with_destiny=True))
     return storage, RedisEventIsolation(storage.redis)
 
 
