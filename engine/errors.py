@@ -37,6 +37,7 @@ __all__ = [
     "StartupError",
     "StorageUnavailable",
     "TemplateError",
+    "TooFast",
 ]
 
 
@@ -113,6 +114,15 @@ class StorageUnavailable(ServiceUnavailable):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, user_message="engine.unavailable")
+
+
+class TooFast(ActionError):
+    """One user sent more updates than the bot takes from one person (a flood, a stuck client):
+    the update is dropped unhandled and the user told to slow down (``engine.too_fast``)
+    (:mod:`engine.runtime.throttle`)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, user_message="engine.too_fast")
 
 
 class ArgumentError(FlowError):

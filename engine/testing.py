@@ -229,7 +229,8 @@ class Playground:
             else:
                 bot = make_bot(TOKEN, session=EmulatorSession(emu))
             world = EmulatorWorld(emu, account)
-            env: Mapping[str, str] = dict(environ or {})
+            # scripted users act faster than people: no throttling unless a test asks for it
+            env: Mapping[str, str] = {"THROTTLE_RATE": "0", **(environ or {})}
             box: Sandbox | None = None
             if sandbox:  # closed by ``stack`` once the bot has stopped
                 box = Sandbox(bundle.scenario.scenario, env, stack, world)

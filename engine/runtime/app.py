@@ -45,6 +45,7 @@ from engine.runtime.notifier import SIDE_INDEX_KEY, Notifier, SideMessageIndex
 from engine.runtime.response_types import KeepResponseTypes
 from engine.runtime.sender import SENDER_KEY, Sender
 from engine.runtime.storage import KeyValueStore, StorageBundle
+from engine.runtime.throttle import Throttle
 from engine.scenario.pipeline import ScenarioBundle
 from engine.startup import StartupRetry
 
@@ -243,6 +244,8 @@ async def _build(
     dp["engine_pending_notices"] = manager.pending_notices
     dp.update.outer_middleware(in_flight)
     dp.update.outer_middleware(_DedupeMiddleware(storage.kv, bot_key))
+    if (throttle := Throttle.from_environ(environ)) is not None:
+        dp.update.outer_middleware(throttle)  # one person's flood never reaches the dialogs
     dp.update.outer_middleware(_SettingsMiddleware(runtime, live))
     dp.update.outer_middleware(_LocaleMiddleware(runtime))
     dp.include_router(bot_def.handlers)

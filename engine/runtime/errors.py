@@ -26,7 +26,7 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 
 from engine.compile.values import StateMap
-from engine.errors import ActionError, StorageUnavailable
+from engine.errors import ActionError, StorageUnavailable, TooFast
 from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime
 from engine.runtime.sender import sender_of
 
@@ -93,9 +93,10 @@ async def on_unexpected(event: ErrorEvent, **data: Any) -> None:
 
 async def on_storage_outage(handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
                             event: TelegramObject, data: dict[str, Any]) -> Any:
-    """Outer middleware of the error observer: a :class:`StorageUnavailable` is answered here
-    and goes no further; every other error goes on to the handlers below."""
-    if not isinstance(event, ErrorEvent) or not isinstance(event.exception, StorageUnavailable):
+    """Outer middleware of the error observer: a :class:`StorageUnavailable` or :class:`TooFast`
+    is answered here and goes no further; every other error goes on to the handlers below."""
+    if not isinstance(event, ErrorEvent) or not isinstance(event.exception,
+                                                           StorageUnavailable | TooFast):
         return await handler(event, data)
     runtime = cast(Runtime, data[RUNTIME_KEY])
     label = event.exception.user_message or "engine.error"
@@ -104,7 +105,7 @@ async def on_storage_outage(handler: Callable[[TelegramObject, dict[str, Any]], 
     try:
         await _tell(event, data, runtime.label(key, _locale(data, runtime), {}))
     except TelegramAPIError as exc:  # blocked, or the callback was already answered
-        log.info("could not tell the user Redis is unavailable: %s", exc)
+        log.info("could not tell the user (%s): %s", type(event.exception).__name__, exc)
     return None
 
 
