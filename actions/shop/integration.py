@@ -48,7 +48,7 @@ from actions.regos.settings_source import RegosSettingsSource
 from engine.errors import ConfigError
 from engine.serve.integrations import IntegrationHost
 
-__all__ = ["RegosShop", "setup_local"]
+__all__ = ["RegosShop", "reconcile_seconds", "setup_local", "state_key"]
 
 log = logging.getLogger("actions.shop.integration")
 HEADER = "connected-integration-id"
@@ -111,6 +111,35 @@ class RegosShop:
                     await source.refresh()
             app.runtime.settings = await app.live_settings.refresh(force=True)
 
+    async def reconcile(self) -> None:
+        """Follow what another process of the deployment was told: REGOS's calls reach one
+        process, every process serves the shop's webhook. A shop marked disconnected stops
+        here too (its webhook is gone already); otherwise the bot follows REGOS's token."""
+        async with self.lock:
+            if await self.host.kv.get(state_key(self.ci)) == "disconnected":
+                await self._stop_here()
+                return
+            try:
+                token = (await self.api.integration_settings()).get("BOT_TOKEN", "").strip()
+            except RegosError as exc:
+                log.info("REGOS shop %s: settings not read now: %s", self.ci, exc)
+                return
+            if token and token != self.token:
+                await self._start()
+
+    async def stop_here(self) -> None:
+        """Stop this process's bot of the shop, leaving the webhook (another process, told by
+        REGOS, deleted it or serves it)."""
+        async with self.lock:
+            await self._stop_here()
+
+    async def _stop_here(self) -> None:
+        if self.token is not None:
+            self.token = None
+            await self.host.stop_bot(self.ci, delete_webhook=False)
+            log.warning("REGOS shop %s: disconnected through another process: its bot stopped here",
+                        self.ci)
+
     async def _start(self) -> None:
         """Start (or move) the bot with the token REGOS holds; none: the shop is not set up."""
         try:
@@ -145,8 +174,14 @@ class RegosShop:
             return await self.webhook(body)
         log.warning("REGOS shop %s: %s", self.ci, action)
         data = body.get("data")
+        if action in STARTS or action == "Disconnect":  # what the deployment's other processes follow
+            await self.host.kv.set(state_key(self.ci), "disconnected" if action == "Disconnect"
+                                   else "connected")
         if action == "Reconnect" and isinstance(data, dict):
-            self.host.spawn(self.reconnect(data.get("previous_integration_id")))
+            previous = data.get("previous_integration_id")
+            if isinstance(previous, str) and previous and previous != self.ci:
+                await self.host.kv.set(state_key(previous), "disconnected")
+            self.host.spawn(self.reconnect(previous))
         elif action in STARTS:
             self.host.spawn(self.start())
         elif action == "Disconnect":
@@ -192,6 +227,24 @@ class RegosShop:
         await app.runtime.notifier.send("order_status", chat_id, data)
 
 
+def state_key(ci: str) -> str:
+    """Where the deployment keeps whether a shop is connected (the last Connect/Disconnect)."""
+    return f"regos:shop:{ci}:state"
+
+
+def reconcile_seconds(host: IntegrationHost) -> float:
+    """``REGOS_RECONCILE_SECONDS`` (default 30; 0: off): how often each process follows shops
+    connected, disconnected or given a new token through another process."""
+    raw = host.environ.get("REGOS_RECONCILE_SECONDS") or "30"
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ConfigError(f"REGOS_RECONCILE_SECONDS must be a number of seconds, not {raw!r}") from None
+    if seconds < 0:
+        raise ConfigError("REGOS_RECONCILE_SECONDS must be 0 (off) or more")
+    return seconds
+
+
 def chat_of(external_code: str | None) -> int | None:
     """The chat an order was placed from (its ``external_code`` is ``tg-<chat id>-<random>``)."""
     match = re.fullmatch(r"tg-(-?\d+)-\w+", external_code or "")
@@ -214,4 +267,7 @@ async def setup_local(host: IntegrationHost) -> None:
                          base_url=host.environ.get("REGOS_API_URL") or DEFAULT_BASE_URL)
     shop = RegosShop(host, RegosApi(client), ci)
     host.add_route("POST", f"/regos/{ci}", shop.handle)
-    await shop.start()
+    if await host.kv.get(state_key(ci)) != "disconnected":
+        await shop.start()
+    if seconds := reconcile_seconds(host):
+        host.every(seconds, shop.reconcile)

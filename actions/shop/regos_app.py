@@ -35,7 +35,7 @@ from actions.regos.api import RegosApi
 from actions.regos.auth import DEFAULT_AUTH_URL, ClientCredentials
 from actions.regos.client import DEFAULT_BASE_URL, RegosClient
 from actions.regos.errors import RegosAccessError, RegosError
-from actions.shop.integration import RegosShop
+from actions.shop.integration import RegosShop, reconcile_seconds
 from engine.errors import ConfigError
 from engine.serve.integrations import IntegrationHost
 
@@ -142,6 +142,19 @@ class RegosApp:
             await self._change(remove=named)
         return reply
 
+    async def reconcile(self) -> None:
+        """Follow the shops another process of the deployment started or stopped (the
+        remembered list is shared through the store), then each shop's own state."""
+        known = set(await self._known())
+        for ci in sorted(known - set(self.shops)):
+            log.warning("REGOS integration %s: shop %s connected through another process",
+                        self.host.name, ci)
+            await self.shop(ci).start()
+        for ci in sorted(set(self.shops) - known):
+            await self.shops.pop(ci).stop_here()
+        for shop in list(self.shops.values()):
+            await shop.reconcile()
+
     async def _known(self) -> list[str]:
         raw = await self.host.kv.get(self._remembered)
         try:
@@ -174,6 +187,8 @@ async def setup_catalog(host: IntegrationHost) -> None:
     app = RegosApp(host, http, auth)
     host.add_route("POST", f"/regos/{host.name}", app.handle)
     await app.discover()
+    if seconds := reconcile_seconds(host):
+        host.every(seconds, app.reconcile)
 
 
 def _refuse(status: int, error: str) -> web.Response:

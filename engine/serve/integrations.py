@@ -64,6 +64,7 @@ class IntegrationHost:
     #: what the hook opened (HTTP clients): closed after the bots stop
     stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set, repr=False)
+    _loops: list[asyncio.Task[None]] = field(default_factory=list, repr=False)
 
     def add_route(self, method: str, path: str, handler: RouteHandler) -> None:
         """Serve ``method path`` (before the server listens, i.e. in the hook)."""
@@ -100,6 +101,26 @@ class IntegrationHost:
         self._tasks.add(task)
         task.add_done_callback(self._done)
 
+    def every(self, seconds: float, work: Callable[[], Awaitable[None]]) -> None:
+        """Run ``work`` every ``seconds`` until the server stops (a failure is logged and the
+        loop goes on); e.g. to follow what another process of the deployment changed."""
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(seconds)
+                try:
+                    with notifications():
+                        await work()
+                except Exception:
+                    log.exception("integration %s: periodic work failed", self.name)
+
+        self._loops.append(asyncio.create_task(loop(), name=f"integration:{self.name}:every"))
+
+    async def stop_loops(self) -> None:
+        loops, self._loops = self._loops, []
+        for task in loops:
+            task.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)
+
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
@@ -107,6 +128,7 @@ class IntegrationHost:
                       exc_info=task.exception())
 
     async def drain(self, timeout: float) -> None:
+        await self.stop_loops()
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout)
 

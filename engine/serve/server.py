@@ -347,6 +347,8 @@ class Server:
         """Stop every bot as ``run`` does, then the integrations' storage (the application's
         cleanup; also after a failed start)."""
         await self.reviver.close()
+        for host in self.integrations:  # nothing starts a bot while they stop
+            await host.stop_loops()
         for hosted, bot_app, _ in self.running():
             try:
                 await bot_app.close(drain_timeout=self.drain_timeout)

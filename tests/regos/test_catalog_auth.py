@@ -118,7 +118,8 @@ def test_settings_name_either_a_local_key_or_complete_client_credentials() -> No
     assert (key, auth) == ("k", None)
     segment, catalog = access_from({"REGOS_CLIENT_ID": "id", "REGOS_CLIENT_SECRET": "x",
                                     "REGOS_CONNECTED_INTEGRATION_ID": "c"}, http)
-    assert segment == "c" and isinstance(catalog, ClientCredentials)
+    assert segment == "c"
+    assert isinstance(catalog, ClientCredentials)
     assert "x" not in repr(catalog)
     with pytest.raises(ConfigError, match="REGOS_CLIENT_SECRET"):
         access_from({"REGOS_CLIENT_ID": "id", "REGOS_CONNECTED_INTEGRATION_ID": "c"}, http)

@@ -9,6 +9,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -21,7 +22,7 @@ from actions.regos.emulator import (
     RegosEmulatorServer,
     demo_shop,
 )
-from engine.playground.botapi import BotApiEmulator, EmulatorServer
+from engine.playground.botapi import BotApiEmulator, Chat, EmulatorServer
 from engine.serve.config import load_deploy
 from engine.serve.server import Server
 
@@ -77,6 +78,15 @@ integrations:
         yield World(telegram, regos, server)  # each test's listening() closes it
 
 
+def text_of(world: World, chat: Chat) -> str | None:
+    message = world.telegram.last_bot_message(chat)
+    return message.text if message is not None else None
+
+
+def shows_other_than(world: World, chat: Chat, text: str | None) -> bool:
+    return text_of(world, chat) != text
+
+
 async def test_every_active_shop_of_the_integration_is_discovered_and_serves_its_customers(
         world: World) -> None:
     await world.server.start_bots()
@@ -89,16 +99,13 @@ async def test_every_active_shop_of_the_integration_is_discovered_and_serves_its
             alice = world.telegram.add_user(f"Alice {ci[:2]}", language_code="en")
             chat = world.telegram.private_chat(TOKENS[ci], alice)
             world.telegram.send_text(TOKENS[ci], chat, alice, "/start")
-            await until(lambda chat=chat: world.telegram.last_bot_message(chat) is not None)
-            menu = world.telegram.last_bot_message(chat)
-            assert menu is not None
+            await until(partial(shows_other_than, world, chat, None))
             reads = len(world.regos.calls_of("ItemGroup/Get"))
+            menu = text_of(world, chat)
             world.telegram.click_text(TOKENS[ci], chat, alice, "🛍 Catalog")
             # the groups are read from REGOS with the integration's token (at most once: cached)
-            shown = menu.text  # the message is edited in place
-            await until(lambda chat=chat, menu=menu, shown=shown:
-                        (world.telegram.last_bot_message(chat) or menu).text != shown)
-            assert "Catalog" in (menu.text or "")
+            await until(partial(shows_other_than, world, chat, menu))  # edited in place
+            assert "Catalog" in (text_of(world, chat) or "")
             assert len(world.regos.calls_of("ItemGroup/Get")) <= reads + 1
         remembered = await world.server.integrations[0].kv.get("regos:app:shops:shops")
         assert json.loads(remembered or "[]") == sorted([SHOP_A, SHOP_B])
@@ -149,3 +156,69 @@ async def test_a_connect_starts_a_shop_only_when_regos_confirms_it(world: World)
                     == f"{base}/webhook/shops-{moved}")
         remembered = await world.server.integrations[0].kv.get("regos:app:shops:shops")
         assert json.loads(remembered or "[]") == sorted([SHOP_LATE, moved])
+
+
+async def test_two_processes_follow_shops_connected_disconnected_and_moved_through_either(
+        tmp_path: Path, redis_server: str) -> None:
+    """REGOS calls one process; both serve the webhooks (behind a balancer). Each process
+    follows the other's Connect, Disconnect and token change within a reconcile period."""
+    one, two, late = "e6" * 16, "f7" * 16, "a8" * 16
+    tokens = {one: "616161:pair-one", two: "626262:pair-two", late: "636363:pair-late",
+              "moved": "646464:pair-moved"}
+    telegram = BotApiEmulator(allow_http_webhooks=True)
+    for token in tokens.values():
+        telegram.add_bot(token, f"bot_{token[:6]}")
+    shop = demo_shop()
+    shop.apps["pair"] = CatalogApp("pair-secret", {one: True, two: True, late: False})
+    for ci in (one, two, late):
+        shop.settings[ci] = {**shop.settings[DEMO_CONNECTED_INTEGRATION_ID], "BOT_TOKEN": tokens[ci]}
+    regos = RegosEmulator(shop, rate_limit=False)  # two processes reconciling every 0.2 s
+    async with EmulatorServer(telegram) as api, RegosEmulatorServer(regos) as regos_server:
+        path = tmp_path / "DEPLOY.yaml"
+        path.write_text(f"""\
+redis_url: {redis_server}
+integrations:
+  pair:
+    package: actions.shop
+    scenario: {ROOT / "scenarios" / "orders.yaml"}
+    settings:
+      REGOS_CLIENT_ID: pair
+      REGOS_CLIENT_SECRET: pair-secret
+      REGOS_CONNECTED_INTEGRATION_IDS: "{one}"
+      REGOS_AUTH_URL: {regos_server.auth_url}
+      REGOS_API_URL: {regos_server.base_url}
+      REGOS_RECONCILE_SECONDS: "0.2"
+""", encoding="utf-8")
+        config, diagnostics = load_deploy(path, {})
+        assert config is not None, diagnostics
+        environ = {"TELEGRAM_API_URL": api.base_url, "STARTUP_RETRY_SECONDS": "0"}
+        first, second = Server(config, environ, ""), Server(config, environ, "")
+        for server in (first, second):
+            await server.start_bots()
+            await server.start_integrations()
+
+        def running(server: Server) -> dict[str, str]:
+            return {name: hosted.config.token for name, hosted in server.bots.items()
+                    if hosted.status == "running"}
+
+        both = {f"pair-{one}": tokens[one], f"pair-{two}": tokens[two]}
+        assert running(first) == running(second) == both
+        async with listening(first) as base, listening(second), aiohttp.ClientSession() as http:
+
+            async def call(action: str, ci: str) -> int:
+                body = {"action": action, "connected_integration_id": ci, "data": {}}
+                async with http.post(f"{base}/regos/pair", json=body,
+                                     headers={"connected-integration-id": ci}) as reply:
+                    return reply.status
+
+            assert await call("Disconnect", two) == 200  # told to the first process only
+            await until(lambda: f"pair-{two}" not in running(second))
+            regos.shop.apps["pair"].connected[late] = True
+            assert await call("Connect", late) == 200
+            await until(lambda: running(second).get(f"pair-{late}") == tokens[late])
+            regos.shop.settings[one]["BOT_TOKEN"] = tokens["moved"]
+            assert await call("UpdateSettings", one) == 200
+            await until(lambda: running(second).get(f"pair-{one}") == tokens["moved"]
+                        and running(first).get(f"pair-{one}") == tokens["moved"])
+            assert running(first) == running(second) == {f"pair-{one}": tokens["moved"],
+                                                         f"pair-{late}": tokens[late]}
