@@ -40,6 +40,8 @@ class Deployment:
     cafe_chat: Chat
     desk_chat: Chat
     http: aiohttp.ClientSession
+    #: a test sent forged secrets: the process's log must show them refused (checked at its end)
+    forged: bool = False
 
     async def post(self, bot: str, body: bytes, secret: str | None) -> int:
         headers = {"Content-Type": "application/json"}
@@ -126,9 +128,10 @@ async def deployment(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
             await until(lambda: proc.returncode is not None or all(
                 emulator.bots[t].webhook for t in (CAFE, DESK)), timeout=60)
             assert proc.returncode is None, log.read_text()
-            yield Deployment(emulator, f"http://127.0.0.1:{port}", alice,
-                             emulator.private_chat(CAFE, alice), emulator.private_chat(DESK, alice),
-                             http)
+            deployment = Deployment(emulator, f"http://127.0.0.1:{port}", alice,
+                                    emulator.private_chat(CAFE, alice),
+                                    emulator.private_chat(DESK, alice), http)
+            yield deployment
         finally:
             if proc.returncode is None:
                 proc.send_signal(signal.SIGTERM)
@@ -141,7 +144,9 @@ async def deployment(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
     assert all(str(emulator.bots[t].webhook["secret_token"]) not in output  # type: ignore[index]
                for t in (CAFE, DESK))
     entries = [json.loads(line) for line in output.splitlines() if line.strip()]
-    assert any(e.get("bot") == "cafe" and "refused (401, secret)" in e["message"] for e in entries)
+    if deployment.forged:  # (not when -k selected other tests only)
+        assert any(e.get("bot") == "cafe" and "refused (401, secret)" in e["message"]
+                   for e in entries)
     # a graceful stop leaves the webhooks registered for the restart
     assert emulator.bots[CAFE].webhook is not None
     assert not emulator.calls_of("deleteWebhook")
@@ -196,6 +201,7 @@ async def test_a_forged_or_missing_secret_is_refused_and_counted(deployment: Dep
     before = await deployment.metrics()
     sent = bot_messages(deployment)
     body = start_update(deployment, 900_001)
+    deployment.forged = True
     assert await deployment.post("cafe", body, "forged-secret") == 401
     assert await deployment.post("cafe", body, None) == 401
     assert await deployment.post("cafe", body, deployment.secret(DESK)) == 401  # another bot's
