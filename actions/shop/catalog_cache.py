@@ -86,6 +86,19 @@ class CatalogCache:
                     for g in groups]
         return await self._cached(self._key("groups", {}), load)
 
+    async def delivery_types(self) -> list[tuple[int, str]]:
+        """``DeliveryType/Get``, cached like the catalog (every checkout and its confirmation
+        screen ask for it)."""
+        async def load() -> list[list[Any]]:
+            return [[i, n] for i, n in await self.api.delivery_types()]
+        return [(int(i), str(n)) for i, n in await self._cached(self._key("delivery_types", {}), load)]
+
+    async def payment_types(self) -> list[tuple[int, str]]:
+        """``PaymentType/Get``, cached like the catalog."""
+        async def load() -> list[list[Any]]:
+            return [[i, n] for i, n in await self.api.payment_types()]
+        return [(int(i), str(n)) for i, n in await self._cached(self._key("payment_types", {}), load)]
+
     async def page(self, *, stock_id: int, price_type_id: int, zero_quantity: bool,
                    has_image: bool | None, image_size: str, search: str | None,
                    group_id: int | None, limit: int, offset: int) -> dict[str, Any]:

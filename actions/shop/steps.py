@@ -37,7 +37,7 @@ async def delivery_types(ctx: ActionContext) -> Result:
     (no address asked)."""
     pickup = set(ctx.settings.get("PICKUP_DELIVERY_TYPE_IDS") or ())
     try:
-        found = await shop_of(ctx).api.delivery_types()
+        found = await shop_of(ctx).catalog.delivery_types()
     except RegosError as exc:
         log.warning("delivery types unavailable: %s", exc)
         return Result.ok(delivery_types=[], error=error_code(exc))
@@ -48,7 +48,7 @@ async def delivery_types(ctx: ActionContext) -> Result:
 @action(provides=("payment_types", "error"))
 async def payment_types(ctx: ActionContext) -> Result:
     try:
-        found = await shop_of(ctx).api.payment_types()
+        found = await shop_of(ctx).catalog.payment_types()
     except RegosError as exc:
         log.warning("payment types unavailable: %s", exc)
         return Result.ok(payment_types=[], error=error_code(exc))
@@ -65,9 +65,9 @@ async def chosen(ctx: ActionContext, *, delivery_type_id: int | None = None,
     names: dict[str, Any] = {"delivery_type": None, "payment_type": None, "card": None}
     try:
         if delivery_type_id is not None:
-            names["delivery_type"] = dict(await shop.api.delivery_types()).get(delivery_type_id)
+            names["delivery_type"] = dict(await shop.catalog.delivery_types()).get(delivery_type_id)
         if payment_type_id is not None:
-            names["payment_type"] = dict(await shop.api.payment_types()).get(payment_type_id)
+            names["payment_type"] = dict(await shop.catalog.payment_types()).get(payment_type_id)
         if card_id is not None:
             customer = await current_customer(ctx, strict=False)
             cards = await shop.api.cards(int(customer["id"])) if customer else []

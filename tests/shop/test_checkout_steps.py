@@ -136,6 +136,19 @@ async def test_courier_payment_slot_and_card_reach_regos_with_their_ids(
     assert steps_on.rejected_calls() == []
 
 
+async def test_the_lists_of_delivery_and_payment_types_are_read_once_for_many_checkouts(
+        steps_on: Playground, regos: Regos) -> None:
+    """Every checkout shows the lists and names the choices on its confirmation screen: REGOS
+    is asked once per cache period, not each time."""
+    for _ in range(3):  # three customers
+        user = await to_delivery_type(steps_on, regos)
+        await user.click("🚚 Доставка курьером")
+        await user.send_location(41.311081, 69.240562)
+        assert "💳 Payme" in user.buttons()
+    assert len(regos.emu.calls_of("DeliveryType/Get")) == 1
+    assert len(regos.emu.calls_of("PaymentType/Get")) == 1
+
+
 async def test_pickup_asks_no_address_and_sends_none(steps_on: Playground, regos: Regos) -> None:
     user = await to_delivery_type(steps_on, regos)
     await user.click("🏪 Самовывоз")
