@@ -7,6 +7,7 @@ A package a scenario names under ``actions:`` may define, in its top module::
         pkg.services.add(ShopApi, ShopApi(client, ...))
         pkg.add_settings_source(ErpSettings(...))       # settings from an external system
         pkg.after_settings(check_ids_exist)             # start-up checks over resolved settings
+        pkg.add_route("GET", "/admin/", admin_index)    # served by serve and the playground
 
 The engine calls it once, before settings are resolved, and closes ``pkg.stack`` when the bot
 stops. It is the same in production, the terminal chat and tests: local emulators of external
@@ -31,6 +32,7 @@ from redis.asyncio import Redis
 from engine.actions import Services
 from engine.errors import ConfigError, EngineError, ServiceUnavailable, StartupError
 from engine.masking import SECRETS
+from engine.routes import PackageRoute, RouteHandler
 from engine.runtime.storage import KeyValueStore
 from engine.scenario.schema import SettingSpec
 from engine.settings import Settings, resolve_settings
@@ -64,6 +66,7 @@ class PackageContext:
     stack: contextlib.AsyncExitStack
     settings_sources: list[SettingsSource] = field(default_factory=list)
     checks: list[SettingsCheck] = field(default_factory=list)
+    routes: list[PackageRoute] = field(default_factory=list)
 
     @property
     def log(self) -> logging.Logger:
@@ -75,6 +78,16 @@ class PackageContext:
     def after_settings(self, check: SettingsCheck) -> None:
         """Run ``check(settings)`` at start-up once settings are resolved (raise ConfigError)."""
         self.checks.append(check)
+
+    def add_route(self, method: str, path: str, handler: RouteHandler) -> None:
+        """Serve ``method path`` (``{name}`` parts allowed) beside the bot, under ``serve`` and
+        in the web playground: ``handler(request, ctx)`` with a
+        :class:`~engine.routes.RouteContext` (:mod:`engine.routes`). A path another bot of the
+        server serves, or one the server keeps for itself, stops the start."""
+        route = PackageRoute.of(method, path, handler)
+        if any(r.path == path and r.method == route.method for r in self.routes):
+            raise ConfigError(f"route {route.method} {path} is registered twice")
+        self.routes.append(route)
 
 
 class LiveSettings:

@@ -35,6 +35,7 @@ from aiogram_dialog.api.entities import (
 )
 from aiogram_dialog.manager.updater import Updater
 from aiogram_dialog.utils import REPLY_CALLBACK_SYMBOLS
+from aiohttp import web
 
 from engine.actions import Services
 from engine.errors import ScenarioError
@@ -49,6 +50,7 @@ from engine.playground.botapi import (
     UserAccount,
 )
 from engine.playground.sandbox import Sandbox, offer_funnel, start_sandboxes
+from engine.routes import RouteTable
 from engine.runtime.app import BotApp, build_app, make_bot
 from engine.runtime.context import utc_now
 from engine.runtime.funnel import Funnel
@@ -202,6 +204,7 @@ class Playground:
     clock: Callable[[], datetime] = utc_now
     world: EmulatorWorld | None = None
     sandbox: Sandbox | None = None  # with ``sandbox=True``: the packages' checks
+    http_url: str = ""  # with ``http=True``: where the packages' routes are served
     _polling: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
@@ -211,11 +214,14 @@ class Playground:
         environ: Mapping[str, str] | None = None, redis_url: str | None = None,
         clock: Callable[[], datetime] | None = None, services: Services | None = None,
         emulator: BotApiEmulator | None = None, sandbox: bool = False, jobs: bool = False,
+        http: bool = False,
     ) -> AsyncIterator[Playground]:
         """``sandbox``: first run the packages' ``setup_sandbox`` hooks (their emulators, e.g.
         the REGOS demo shop; people and groups in :attr:`world`), whose environment the bot
         then starts with. ``jobs``: run the scenario's background jobs every second as
-        production does (otherwise :meth:`advance` runs them, deterministically)."""
+        production does (otherwise :meth:`advance` runs them, deterministically). ``http``:
+        serve what the packages register with ``pkg.add_route`` on 127.0.0.1 (:attr:`http_url`)
+        as ``serve`` does."""
         clock = clock or SandboxClock()
         bundle = scenario if isinstance(scenario, ScenarioBundle) else _load(Path(scenario))
         emu = emulator or BotApiEmulator()
@@ -250,6 +256,8 @@ class Playground:
                 await play.wait_polling()
             if jobs:
                 app.jobs.start()
+            if http:
+                play.http_url = await _serve_routes(stack, bundle.scenario.scenario, app)
             try:
                 yield play
             finally:
@@ -349,6 +357,18 @@ class Playground:
         return [c for c in self.emulator.calls
                 if not c.ok and not c.scripted and c.error_code in (400, 404, 413)
                 and "message is not modified" not in (c.error_description or "")]
+
+
+async def _serve_routes(stack: contextlib.AsyncExitStack, name: str, app: BotApp) -> str:
+    table = RouteTable()
+    table.replace(name, app.routes)
+    runner = web.AppRunner(web.Application(middlewares=[table.middleware]), access_log=None)
+    await runner.setup()
+    stack.push_async_callback(runner.cleanup)
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    return f"http://{host}:{port}"
 
 
 def visible(text: str) -> str:

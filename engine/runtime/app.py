@@ -31,6 +31,7 @@ from engine.compile.executors import FLOW_KEY, HANDLERS_KEY
 from engine.compile.values import StateMap
 from engine.errors import ConfigError
 from engine.packages import LiveSettings, PackageContext, start_packages
+from engine.routes import BotRoutes
 from engine.runtime import intent_ids
 from engine.runtime.commands import publish_commands
 from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime, utc_now
@@ -68,6 +69,7 @@ class BotApp:
     jobs: JobRunner
     in_flight: InFlight
     stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
+    routes: BotRoutes | None = None  #: what the packages serve over HTTP (engine/routes.py)
 
     async def close(self, *, drain_timeout: float = 30) -> None:
         """Graceful stop: background jobs and updates being handled finish first, then the
@@ -267,4 +269,7 @@ async def _build(
         await publish_commands(bot, bot_def.commands, scenario, bundle.store)
 
     dp.startup.register(on_startup)
-    return BotApp(bundle, runtime, dp, bot, storage, bot_def.states, live, jobs, in_flight, stack)
+    routes = BotRoutes(scenario.scenario, tuple(pkg.routes), live.refresh, services,
+                       runtime.notifier, clock)
+    return BotApp(bundle, runtime, dp, bot, storage, bot_def.states, live, jobs, in_flight, stack,
+                  routes)

@@ -22,6 +22,7 @@ one is an error at its place); ``check`` leaves them as they are. A file whose t
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,12 +31,24 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.diagnostics import Diagnostic, Diagnostics, Severity, did_you_mean
+from engine.errors import ConfigError
 from engine.masking import SECRETS
 from engine.scenario.loader import LoadedYaml, load_yaml_file
 from engine.scenario.validate import validate_model
 
-__all__ = ["BotConfig", "BotSpec", "DeployConfig", "DeploySpec", "IntegrationConfig",
-           "IntegrationSpec", "check_deploy", "is_deploy", "is_deploy_file", "load_deploy"]
+__all__ = [
+    "BotConfig",
+    "BotSpec",
+    "DeployConfig",
+    "DeploySpec",
+    "IntegrationConfig",
+    "IntegrationSpec",
+    "check_deploy",
+    "is_deploy",
+    "is_deploy_file",
+    "load_deploy",
+    "public_url_of",
+]
 
 BOT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -277,3 +290,16 @@ def load_deploy(path: Path, environ: Mapping[str, str] | None = None,
     if out.has_errors:
         return None, out.sorted()
     return config, out.sorted()
+
+
+def public_url_of(config: DeployConfig, environ: Mapping[str, str]) -> str:
+    """Where Telegram reaches this server: DEPLOY.yaml's ``public_url``, else ``PUBLIC_URL``."""
+    raw = (config.public_url or environ.get("PUBLIC_URL", "")).strip()
+    if not raw:
+        raise ConfigError("PUBLIC_URL is required for 'serve': the https address where Telegram "
+                          "reaches this server (public_url in DEPLOY.yaml, or the environment)")
+    url = urllib.parse.urlsplit(raw)
+    if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
+        raise ConfigError(f"PUBLIC_URL must be an http(s) address like https://bots.example.org, "
+                          f"not {raw!r}")
+    return raw.rstrip("/")

@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,13 +40,14 @@ from engine.actions import Services
 from engine.errors import ConfigError, EngineError, ScenarioError, StartupError
 from engine.health import OK, MetricsExport, Readiness
 from engine.masking import SECRETS, mask
+from engine.routes import RouteTable
 from engine.runtime.app import BotApp, build_app, make_bot
 from engine.runtime.funnel import Funnel
 from engine.runtime.gc_tuning import settle_after_startup
 from engine.runtime.pacing import Pacing
 from engine.runtime.storage import StorageBundle, create_storage
 from engine.scenario.pipeline import load_bundle
-from engine.serve.config import BotConfig, DeployConfig
+from engine.serve.config import BotConfig, DeployConfig, public_url_of
 from engine.serve.integrations import IntegrationHost, start_integration
 from engine.serve.metrics import CONTENT_TYPE_LATEST, ApiMetrics, Metrics, UpdateMetrics
 from engine.serve.revive import DEFAULT_BACKOFF, Reviver
@@ -57,6 +57,7 @@ from engine.startup import StartupRetry
 __all__ = ["HostedBot", "Server", "public_url_of", "serve"]
 
 log = logging.getLogger("engine.serve")
+RESERVED = ("/webhook/", "/healthz", "/readyz", "/metrics")  # never a package's route
 TELEGRAM = "the Telegram Bot API"
 
 
@@ -73,19 +74,6 @@ class HostedBot:
     @property
     def status(self) -> str:
         return "failed" if self.error else ("running" if self.app else "starting")
-
-
-def public_url_of(config: DeployConfig, environ: Mapping[str, str]) -> str:
-    """Where Telegram reaches this server: DEPLOY.yaml's ``public_url``, else ``PUBLIC_URL``."""
-    raw = (config.public_url or environ.get("PUBLIC_URL", "")).strip()
-    if not raw:
-        raise ConfigError("PUBLIC_URL is required for 'serve': the https address where Telegram "
-                          "reaches this server (public_url in DEPLOY.yaml, or the environment)")
-    url = urllib.parse.urlsplit(raw)
-    if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
-        raise ConfigError(f"PUBLIC_URL must be an http(s) address like https://bots.example.org, "
-                          f"not {raw!r}")
-    return raw.rstrip("/")
 
 
 def _transient(exc: BaseException) -> bool:
@@ -106,6 +94,7 @@ class Server:
     integrations: list[IntegrationHost] = field(default_factory=list)
     _integration_storage: StorageBundle | None = None
     backoff: BackoffConfig = DEFAULT_BACKOFF  # between the tries of a failed bot (revive.py)
+    routes: RouteTable = field(default_factory=lambda: RouteTable(RESERVED))  # the packages'
 
     def __post_init__(self) -> None:
         self.reviver = Reviver(self, self.backoff)
@@ -149,6 +138,11 @@ class Server:
         app.dispatcher.update.outer_middleware(UpdateMetrics(self.metrics, bot_config.name))
         secret = webhook_secret(bot_config.name, bot_config.token, self.config.webhook_secret)
         SECRETS.add(secret)  # never in a log line, even at -v
+        try:
+            self.routes.replace(bot_config.name, app.routes)  # an admin panel, an API for apps
+        except ConfigError:
+            await app.close(drain_timeout=0)
+            raise
         hosted.app = app
         hosted.webhook = BotWebhook(app.dispatcher, bot, name=bot_config.name, secret=secret,
                                     metrics=self.metrics)
@@ -223,6 +217,7 @@ class Server:
         and it stops as on shutdown. False when no such bot is served."""
         hosted = self.bots.pop(name, None)
         self.reviver.forget(name)
+        self.routes.drop(name)
         if hosted is None:
             return False
         if hosted.app is None or hosted.webhook is None:
@@ -251,7 +246,7 @@ class Server:
         await bot_app.dispatcher.emit_shutdown(**self._workflow(bot_app))
 
     def application(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_BODY)
+        app = web.Application(client_max_size=MAX_BODY, middlewares=[self.routes.middleware])
         app.router.add_post("/webhook/{name}", self._webhook)
         for host in self.integrations:
             for method, path, handler in host.routes:
@@ -386,6 +381,8 @@ async def serve(config: DeployConfig, environ: Mapping[str, str], *, host: str =
                                hint="choose another --port") from None
         await server.register_webhooks()
         log.warning("serving %d bot(s) on http://%s:%d", len(server.running()), host, port)
+        if served := server.routes.served():
+            log.warning("the bots' packages serve: %s", ", ".join(served))
         settle_after_startup()  # what start-up built lives for good: out of the collector's way
         await stop.wait()
         log.warning("stopping: finishing the updates being handled (webhooks stay registered)")

@@ -25,6 +25,7 @@ from engine.playground.shell_session import own_phone
 from engine.playground.web.live import LiveBot
 from engine.playground.web.recording import Recorder
 from engine.playground.web.watch import Watched
+from engine.routes import RouteTable
 from engine.scenario.pipeline import load_bundle
 
 __all__ = ["DEFAULT_PERSON", "Hub", "NotFound", "PlaygroundError"]
@@ -61,6 +62,8 @@ class Hub:
     on_event: Callable[[str], None] = print
     source_files: list[Watched] = field(default_factory=list)  # scenarios and templates
     python_files: Watched | None = None  # actions' and the engine's code
+    #: what the bots' packages serve beside the page (the VIN desk's /admin and /api/v1)
+    routes: RouteTable = field(default_factory=lambda: RouteTable(("/api/",), allowed=("/api/v",)))
     _task: asyncio.Task[None] | None = None
     _reloading: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -83,7 +86,7 @@ class Hub:
                                           f"{bundle.scenario.scenario!r}")
                 token = f"{7_000_000 + number}:PLAYGROUND-{bundle.scenario.scenario}"
                 hub.bots[bundle.scenario.scenario] = await LiveBot.start(
-                    path, bundle, emulator, token, environ)
+                    path, bundle, emulator, token, environ, hub.routes)
                 hub.recorders[bundle.scenario.scenario] = Recorder()
             hub.add_person(DEFAULT_PERSON, "ru")
             for user in emulator.users.values():  # people the sandboxes made (a manager)

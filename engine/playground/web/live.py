@@ -21,8 +21,10 @@ from aiogram.types import Update
 
 from engine.actions import Services
 from engine.diagnostics import Diagnostic, Severity
+from engine.errors import ConfigError
 from engine.playground.botapi import BotAccount, BotApiEmulator, EmulatorSession
 from engine.playground.sandbox import Sandbox, offer_funnel, start_sandboxes
+from engine.routes import RouteTable
 from engine.runtime.app import BotApp, build_app, make_bot
 from engine.runtime.funnel import Funnel
 from engine.runtime.storage import StorageBundle, create_storage
@@ -75,6 +77,7 @@ class LiveBot:
         self.templates = CompileCache()  # compiled templates, reused by reloads
         self.counts = Funnel(bundle.scenario.scenario)  # per-window counts, across versions
         self._stack = stack
+        self.routes = RouteTable()
         self._app: BotApp | None = None
         self._lock = asyncio.Lock()
 
@@ -99,8 +102,10 @@ class LiveBot:
 
     @classmethod
     async def start(cls, path: Path, bundle: ScenarioBundle, emulator: BotApiEmulator,
-                    token: str, environ: Mapping[str, str]) -> LiveBot:
-        """Register the bot in the emulator, start its packages' sandboxes, run version 1."""
+                    token: str, environ: Mapping[str, str],
+                    routes: RouteTable | None = None) -> LiveBot:
+        """Register the bot in the emulator, start its packages' sandboxes, run version 1;
+        ``routes``: where the page's server finds what the bot's packages serve over HTTP."""
         account = emulator.add_bot(token, username=f"{bundle.scenario.scenario}_bot",
                                    first_name=bundle.scenario.title or bundle.scenario.scenario)
         stack = contextlib.AsyncExitStack()
@@ -114,6 +119,8 @@ class LiveBot:
             live = cls(path, bundle, emulator, account, storage, sandbox, env, SandboxClock(),
                        stack)
             offer_funnel(sandbox, live.funnel)  # the engine's own panel, beside the packages'
+            live.routes = routes or RouteTable()
+            stack.callback(live.routes.drop, live.name)
             live._app = await live._build(bundle)
             await live._app.dispatcher.emit_startup(bot=live._app.bot)
             live._app.jobs.start()
@@ -126,8 +133,14 @@ class LiveBot:
         bot = make_bot(self.account.token, session=EmulatorSession(self.emulator))
         services = Services()
         services.add(Funnel, self.counts)
-        return await build_app(bundle, bot, self.storage, environ=self.environ, clock=self.clock,
-                               services=services)
+        app = await build_app(bundle, bot, self.storage, environ=self.environ, clock=self.clock,
+                              services=services)
+        try:
+            self.routes.replace(self.name, app.routes)  # its admin pages, its API
+        except ConfigError:
+            await app.close(drain_timeout=0)
+            raise
+        return app
 
     def owns(self, path: str | Path) -> bool:
         """Whether ``path`` is this bot's scenario file or lies in its template folder."""

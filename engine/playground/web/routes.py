@@ -261,6 +261,12 @@ async def get_index(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
 
+def _static(asset: Path) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def serve_file(request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(asset, headers={"Cache-Control": "no-cache"})
+    return serve_file
+
+
 async def _unknown(request: web.Request) -> web.StreamResponse:
     return _error(404, f"no such API path: {request.method} {request.path}")
 
@@ -312,7 +318,7 @@ async def _errors(request: web.Request,
 
 
 def make_app(hub: Hub) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[_errors])
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[_errors, hub.routes.middleware])
     app[HUB_KEY] = hub
     gets: dict[str, JsonHandler] = {
         "/api/state": get_state,
@@ -338,7 +344,8 @@ def make_app(hub: Hub) -> web.Application:
     for bot in hub.bots.values():  # what the packages serve beside the page (an admin panel)
         for method, path, served in bot.sandbox.routes:
             app.router.add_route(method, path, served)
-    app.router.add_route("*", "/api/{tail:.*}", _unknown)
+    app.router.add_route("*", r"/api/{tail:(?!v\d).*}", _unknown)  # /api/v1: the packages'
     app.router.add_get("/", get_index)
-    app.router.add_static("/", STATIC, show_index=False)
+    for asset in STATIC.iterdir():  # by name: other paths fall through to the bots' packages
+        app.router.add_get(f"/{asset.name}", _static(asset))
     return app
