@@ -63,3 +63,22 @@ async def test_after_a_live_reload_the_new_version_serves_the_routes(
     assert reply.status == 201
     chat = bot.emulator.private_chat(bot.account, alice)
     assert [m.text for m in bot.emulator.messages(chat)][-1] == "Ping from v2"
+
+
+async def test_the_vin_desks_api_is_open_in_the_playground_with_the_key_it_notes() -> None:
+    hub = await Hub.start([ROUTED.parents[3] / "scenarios" / "vin_report.yaml"], {},
+                          on_event=lambda _: None)
+    client: Api = TestClient(TestServer(make_app(hub), host="127.0.0.1"))
+    await client.start_server()
+    try:
+        assert (await client.get("/api/v1/openapi.json")).status == 200
+        note = next(n for n in hub.bot("vin_report").notes if "/api/v1" in n)
+        key = note.split("takes the key ")[1].split()[0]
+        reply = await client.post("/api/v1/tickets", json={"vin": "WDBEA30D3HA391172"},
+                                  headers={"Authorization": f"Bearer {key}",
+                                           "X-Customer-Id": "42"})
+        assert reply.status == 201, await reply.text()
+        assert (await client.get("/api/v1/tickets", headers={"X-Customer-Id": "42"})).status == 401
+    finally:
+        await client.close()
+        await hub.close()

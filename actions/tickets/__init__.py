@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.tickets.api import register_api
+from actions.tickets.api.keys import hash_key, new_key
 from actions.tickets.desk_service import Desk
 from actions.tickets.integrations import IntegrationSettings, start_integrations
 from actions.tickets.metrics import stop as stop_refreshing
@@ -46,6 +48,11 @@ async def setup_sandbox(sandbox: Sandbox) -> None:
 
     offer_checks(sandbox, sandbox.environ["DATABASE_URL"])
     offer_panels(sandbox, sandbox.environ["DATABASE_URL"])
+    if not sandbox.environ.get("API_KEYS"):  # the API for apps, tried from a terminal
+        key = new_key()
+        sandbox.set_environ(API_KEYS=f"playground:{hash_key(key)}")
+        sandbox.world.note(f"The API for apps (/api/v1) takes the key {key} "
+                           "(Authorization: Bearer KEY, X-Customer-Id: a user id).")
     if sandbox.environ.get("MANAGER_CHAT_ID"):
         return
     world = sandbox.world
@@ -95,6 +102,7 @@ async def setup_package(pkg: PackageContext) -> None:
         refreshing = desk.metrics.start_refreshing(store, desk.outbox)
         pkg.stack.push_async_callback(stop_refreshing, refreshing)
     pkg.after_settings(_check_managers)
+    register_api(pkg)  # /api/v1 for apps, beside the bot
     if (readiness := pkg.services.find(Readiness)) is not None:  # serve's /readyz
 
         async def database() -> None:

@@ -51,7 +51,8 @@ class Desk:
 
 @contextlib.asynccontextmanager
 async def open_desk(database_url: str, *, extra_env: dict[str, str] | None = None,
-                    transport: str = "memory") -> AsyncIterator[Desk]:
+                    transport: str = "memory", http: bool = False) -> AsyncIterator[Desk]:
+    """``http``: also serve the package's routes (the API) on 127.0.0.1 (``play.http_url``)."""
     emulator = BotApiEmulator()
     alice = emulator.add_user("Alice", last_name="Smith", language_code="ru")
     ann = emulator.add_user("Ann", language_code="ru")
@@ -63,7 +64,7 @@ async def open_desk(database_url: str, *, extra_env: dict[str, str] | None = Non
     }
     clock = SandboxClock(START)
     async with Playground.open(SCENARIO, environ=environ, emulator=emulator, clock=clock,
-                               transport=transport) as play:  # type: ignore[arg-type]
+                               transport=transport, http=http) as play:  # type: ignore[arg-type]
         group = play.group("Managers", play.actor(ann.id), play.actor(bob.id),
                            play.actor(eve.id), chat_id=MANAGER_CHAT)
         yield Desk(play, clock, play.actor(alice.id), play.actor(ann.id, group),
