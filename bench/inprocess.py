@@ -1,6 +1,6 @@
 """In process, no network for Telegram: updates/s of one bot on the browse flow.
 
-    .venv/bin/python -m bench.inprocess --bot engine|handwritten [--customers N]
+    .venv/bin/python -m bench.inprocess --bot engine|handwritten [--customers N] [--profile FILE]
 
 Updates go straight to the dispatcher (``feed_update``), the Bot API is the emulator as an
 aiogram session, REGOS is the emulator over loopback (rate limits lifted, the same for both
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import json
 import logging
 import time
@@ -73,7 +74,7 @@ async def handwritten_bot(emu: BenchEmulator, regos_url: str) -> AsyncIterator[t
         await regos.http.aclose()
 
 
-async def measure(which: str, customers: int) -> dict[str, float]:
+async def measure(which: str, customers: int, profile: str = "") -> dict[str, float]:
     regos = RegosEmulator(demo_shop(), rate_limit=False)
     async with RegosEmulatorServer(regos) as server:
         emu = BenchEmulator()
@@ -81,9 +82,15 @@ async def measure(which: str, customers: int) -> dict[str, float]:
         async with opener(emu, server.base_url) as (token, feed):
             for n in range(WARMUP):
                 await Customer.new(emu, token, f"Warm{n}", feed).browse()
+            profiler = cProfile.Profile() if profile else None
             cpu, start = time.process_time(), time.perf_counter()
+            if profiler is not None:
+                profiler.enable()
             for n in range(customers):
                 await Customer.new(emu, token, f"User{n}", feed).browse()
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(profile)
             elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     updates = customers * UPDATES_PER_CUSTOMER
     return {"updates": updates, "seconds": elapsed, "updates_per_s": updates / elapsed,
@@ -94,9 +101,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--bot", choices=("engine", "handwritten"), required=True)
     parser.add_argument("--customers", type=int, default=40)
+    parser.add_argument("--profile", default="", help="write cProfile stats of the measured part here")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
-    print(json.dumps(asyncio.run(measure(args.bot, args.customers))))
+    print(json.dumps(asyncio.run(measure(args.bot, args.customers, args.profile))))
 
 
 if __name__ == "__main__":
