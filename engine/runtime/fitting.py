@@ -57,7 +57,7 @@ _CAPTIONED = (SendPhoto, SendDocument, SendVideo, SendAnimation, SendAudio, Send
 
 def _units(text: str) -> int:
     """Length in UTF-16 code units."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _decode(entity: str) -> str:
@@ -116,7 +116,7 @@ def visible_length(html: str) -> int:
 def fit_html(html: str, limit: int) -> str:
     """``html`` itself when it fits in ``limit``; otherwise its beginning, an ellipsis and the
     end tags of whatever was left open."""
-    if visible_length(html) <= limit:
+    if _units(html) <= limit or visible_length(html) <= limit:  # tags and entities only shrink
         return html
     budget = limit - _units(ELLIPSIS)
     kept: list[str] = []
