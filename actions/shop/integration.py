@@ -36,6 +36,7 @@ import asyncio
 import json
 import logging
 import re
+from collections.abc import Coroutine
 from typing import Any
 
 import httpx
@@ -48,7 +49,7 @@ from actions.regos.settings_source import RegosSettingsSource
 from engine.errors import ConfigError
 from engine.serve.integrations import IntegrationHost
 
-__all__ = ["RegosShop", "reconcile_seconds", "setup_local", "state_key"]
+__all__ = ["SIGNAL", "RegosShop", "reconcile_seconds", "setup_local", "state_key"]
 
 log = logging.getLogger("actions.shop.integration")
 HEADER = "connected-integration-id"
@@ -181,14 +182,22 @@ class RegosShop:
             previous = data.get("previous_integration_id")
             if isinstance(previous, str) and previous and previous != self.ci:
                 await self.host.kv.set(state_key(previous), "disconnected")
-            self.host.spawn(self.reconnect(previous))
+            self.host.spawn(self._signalled(self.reconnect(previous)))
         elif action in STARTS:
-            self.host.spawn(self.start())
+            self.host.spawn(self._signalled(self.start()))
         elif action == "Disconnect":
-            self.host.spawn(self.stop())
+            self.host.spawn(self._signalled(self.stop()))
         elif action == "UpdateSettings":
-            self.host.spawn(self.settings_changed())
+            self.host.spawn(self._signalled(self.settings_changed()))
         return web.json_response({"ok": True})
+
+    async def _signalled(self, work: Coroutine[Any, Any, None]) -> None:
+        """Do what REGOS asked here, then tell the deployment's other processes to follow now
+        (their periodic reconcile is the fallback when the signal is lost)."""
+        try:
+            await work
+        finally:
+            await self.host.signal(SIGNAL)
 
 
     async def webhook(self, body: dict[str, Any]) -> web.Response:
@@ -225,6 +234,9 @@ class RegosShop:
             return
         data = {"order": {"id": order.id, "code": order.code, "status": order.status_name}}
         await app.runtime.notifier.send("order_status", chat_id, data)
+
+
+SIGNAL = "shops"  # published when a process changed a shop's bot on REGOS's word
 
 
 def state_key(ci: str) -> str:
@@ -269,5 +281,6 @@ async def setup_local(host: IntegrationHost) -> None:
     host.add_route("POST", f"/regos/{ci}", shop.handle)
     if await host.kv.get(state_key(ci)) != "disconnected":
         await shop.start()
+    host.on_signal(SIGNAL, shop.reconcile)
     if seconds := reconcile_seconds(host):
         host.every(seconds, shop.reconcile)

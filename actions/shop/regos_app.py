@@ -35,7 +35,7 @@ from actions.regos.api import RegosApi
 from actions.regos.auth import DEFAULT_AUTH_URL, ClientCredentials
 from actions.regos.client import DEFAULT_BASE_URL, RegosClient
 from actions.regos.errors import RegosAccessError, RegosError
-from actions.shop.integration import RegosShop, reconcile_seconds
+from actions.shop.integration import SIGNAL, RegosShop, reconcile_seconds
 from engine.errors import ConfigError
 from engine.serve.integrations import IntegrationHost
 
@@ -187,6 +187,7 @@ async def setup_catalog(host: IntegrationHost) -> None:
     app = RegosApp(host, http, auth)
     host.add_route("POST", f"/regos/{host.name}", app.handle)
     await app.discover()
+    host.on_signal(SIGNAL, app.reconcile)  # another process changed a shop: follow it now
     if seconds := reconcile_seconds(host):
         host.every(seconds, app.reconcile)
 

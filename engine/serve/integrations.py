@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from engine.errors import ConfigError
 from engine.masking import SECRETS
@@ -61,6 +63,8 @@ class IntegrationHost:
     kv: KeyValueStore
     server: Server = field(repr=False)
     routes: list[tuple[str, str, RouteHandler]] = field(default_factory=list)
+    #: the deployment's Redis (when configured): signals between its processes
+    redis: Redis | None = None
     #: what the hook opened (HTTP clients): closed after the bots stop
     stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set, repr=False)
@@ -107,13 +111,56 @@ class IntegrationHost:
         async def loop() -> None:
             while True:
                 await asyncio.sleep(seconds)
-                try:
-                    with notifications():
-                        await work()
-                except Exception:
-                    log.exception("integration %s: periodic work failed", self.name)
+                await self._run(work)
 
         self._loops.append(asyncio.create_task(loop(), name=f"integration:{self.name}:every"))
+
+    def _channel(self, topic: str) -> str:
+        return f"tgflow:integration:{self.name}:{topic}"
+
+    async def signal(self, topic: str) -> None:
+        """Tell the deployment's other processes that ``topic`` changed (Redis pub/sub; nothing
+        to do in a single process). A failed publish is logged: the periodic work catches up."""
+        if self.redis is None:
+            return
+        try:
+            await self.redis.publish(self._channel(topic), "1")
+        except (RedisError, OSError) as exc:
+            log.warning("integration %s: signal %s not published: %s", self.name, topic, exc)
+
+    def on_signal(self, topic: str, work: Callable[[], Awaitable[None]]) -> None:
+        """Run ``work`` whenever a process of the deployment signals ``topic`` (this one
+        included); with no Redis there is no other process and nothing to listen to. A lost
+        connection is re-subscribed after a second (and ``work`` run, for what was missed)."""
+        if self.redis is None:
+            return
+        redis, channel = self.redis, self._channel(topic)
+
+        async def listen() -> None:
+            missed = False
+            while True:
+                try:
+                    async with redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+                        await pubsub.subscribe(channel)
+                        if missed:
+                            await self._run(work)
+                        async for message in pubsub.listen():
+                            if message.get("type") == "message":
+                                await self._run(work)
+                except (RedisError, OSError) as exc:
+                    log.warning("integration %s: signals of %s lost (%s); listening again",
+                                self.name, topic, exc)
+                    missed = True
+                    await asyncio.sleep(1)
+
+        self._loops.append(asyncio.create_task(listen(), name=f"integration:{self.name}:{topic}"))
+
+    async def _run(self, work: Callable[[], Awaitable[None]]) -> None:
+        try:
+            with notifications():
+                await work()
+        except Exception:
+            log.exception("integration %s: background work failed", self.name)
 
     async def stop_loops(self) -> None:
         loops, self._loops = self._loops, []

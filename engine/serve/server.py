@@ -181,7 +181,8 @@ class Server:
         self._integration_storage = storage = await create_storage(redis_url)
         for integration in self.config.integrations:
             host = IntegrationHost(integration.name, integration.scenario,
-                                   {**self.environ, **integration.environ}, storage.kv, self)
+                                   {**self.environ, **integration.environ}, storage.kv, self,
+                                   redis=storage.redis)
             self.integrations.append(host)
             await start_integration(host, integration.package)
 

@@ -158,18 +158,27 @@ async def test_a_connect_starts_a_shop_only_when_regos_confirms_it(world: World)
         assert json.loads(remembered or "[]") == sorted([SHOP_LATE, moved])
 
 
+@pytest.mark.parametrize("reconcile", ["0", "0.2"], ids=["signalled", "periodic-only"])
 async def test_two_processes_follow_shops_connected_disconnected_and_moved_through_either(
-        tmp_path: Path, redis_server: str) -> None:
+        tmp_path: Path, redis_server: str, reconcile: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """REGOS calls one process; both serve the webhooks (behind a balancer). Each process
-    follows the other's Connect, Disconnect and token change within a reconcile period."""
-    one, two, late = "e6" * 16, "f7" * 16, "a8" * 16
-    tokens = {one: "616161:pair-one", two: "626262:pair-two", late: "636363:pair-late",
-              "moved": "646464:pair-moved"}
+    follows the other's Connect, Disconnect and token change: at once through a Redis signal
+    (the periodic reconcile off), or within a reconcile period when no signal arrives."""
+    if reconcile != "0":  # the signal lost: only the periodic reconcile is left
+        async def lost(self: object, topic: str) -> None:
+            return None
+        monkeypatch.setattr("engine.serve.integrations.IntegrationHost.signal", lost)
+    digit = "6" if reconcile == "0" else "7"  # ids and bots of their own in the shared Redis
+    name = f"pair{digit}"
+    one, two, late = "e" * 31 + digit, "f" * 31 + digit, "a" * 31 + digit
+    tokens = {one: f"{digit}16161:pair-one", two: f"{digit}26262:pair-two",
+              late: f"{digit}36363:pair-late", "moved": f"{digit}46464:pair-moved"}
     telegram = BotApiEmulator(allow_http_webhooks=True)
     for token in tokens.values():
         telegram.add_bot(token, f"bot_{token[:6]}")
     shop = demo_shop()
-    shop.apps["pair"] = CatalogApp("pair-secret", {one: True, two: True, late: False})
+    shop.apps[name] = CatalogApp("pair-secret", {one: True, two: True, late: False})
     for ci in (one, two, late):
         shop.settings[ci] = {**shop.settings[DEMO_CONNECTED_INTEGRATION_ID], "BOT_TOKEN": tokens[ci]}
     regos = RegosEmulator(shop, rate_limit=False)  # two processes reconciling every 0.2 s
@@ -178,16 +187,16 @@ async def test_two_processes_follow_shops_connected_disconnected_and_moved_throu
         path.write_text(f"""\
 redis_url: {redis_server}
 integrations:
-  pair:
+  {name}:
     package: actions.shop
     scenario: {ROOT / "scenarios" / "orders.yaml"}
     settings:
-      REGOS_CLIENT_ID: pair
+      REGOS_CLIENT_ID: {name}
       REGOS_CLIENT_SECRET: pair-secret
       REGOS_CONNECTED_INTEGRATION_IDS: "{one}"
       REGOS_AUTH_URL: {regos_server.auth_url}
       REGOS_API_URL: {regos_server.base_url}
-      REGOS_RECONCILE_SECONDS: "0.2"
+      REGOS_RECONCILE_SECONDS: "{reconcile}"
 """, encoding="utf-8")
         config, diagnostics = load_deploy(path, {})
         assert config is not None, diagnostics
@@ -201,24 +210,24 @@ integrations:
             return {name: hosted.config.token for name, hosted in server.bots.items()
                     if hosted.status == "running"}
 
-        both = {f"pair-{one}": tokens[one], f"pair-{two}": tokens[two]}
+        both = {f"{name}-{one}": tokens[one], f"{name}-{two}": tokens[two]}
         assert running(first) == running(second) == both
         async with listening(first) as base, listening(second), aiohttp.ClientSession() as http:
 
             async def call(action: str, ci: str) -> int:
                 body = {"action": action, "connected_integration_id": ci, "data": {}}
-                async with http.post(f"{base}/regos/pair", json=body,
+                async with http.post(f"{base}/regos/{name}", json=body,
                                      headers={"connected-integration-id": ci}) as reply:
                     return reply.status
 
             assert await call("Disconnect", two) == 200  # told to the first process only
-            await until(lambda: f"pair-{two}" not in running(second))
-            regos.shop.apps["pair"].connected[late] = True
+            await until(lambda: f"{name}-{two}" not in running(second))
+            regos.shop.apps[name].connected[late] = True
             assert await call("Connect", late) == 200
-            await until(lambda: running(second).get(f"pair-{late}") == tokens[late])
+            await until(lambda: running(second).get(f"{name}-{late}") == tokens[late])
             regos.shop.settings[one]["BOT_TOKEN"] = tokens["moved"]
             assert await call("UpdateSettings", one) == 200
-            await until(lambda: running(second).get(f"pair-{one}") == tokens["moved"]
-                        and running(first).get(f"pair-{one}") == tokens["moved"])
-            assert running(first) == running(second) == {f"pair-{one}": tokens["moved"],
-                                                         f"pair-{late}": tokens[late]}
+            await until(lambda: running(second).get(f"{name}-{one}") == tokens["moved"]
+                        and running(first).get(f"{name}-{one}") == tokens["moved"])
+            assert running(first) == running(second) == {f"{name}-{one}": tokens["moved"],
+                                                         f"{name}-{late}": tokens[late]}
