@@ -13,7 +13,8 @@ limit). The order is fixed:
 4. on success record the sent message in the delivery journal, then mark the ticket DONE (and
    update the card); on failure release the claim (only our own claim: it is identified by its
    assignee and moment) and tell the manager why (the customer blocked the bot, or Telegram
-   failed): the ticket stays TAKEN.
+   failed): the ticket stays TAKEN. A ticket opened through the API for apps whose customer
+   cannot be reached in Telegram is finished all the same: the app downloads the report.
 
 A crash between 3 and 4 leaves a journal row without DONE: the next attempt (or the start-up
 reconciliation, or the SLA job) marks the ticket DONE from the journal and sends no second copy.
@@ -41,6 +42,7 @@ OUTCOMES = ("ok", "not_manager", "not_found", "not_taken", "not_assignee", "clos
             "not_pdf", "blocked", "failed")
 PDF_HEADER = b"%PDF-"
 DOWNLOAD_TIMEOUT = 60  # seconds for up to 20 MB
+APP_ONLY = 0  # the journal's message id of a report only the app's customer downloads
 
 
 @action(outcomes=OUTCOMES, provides=("ticket",))
@@ -137,7 +139,13 @@ async def _finish(ctx: ActionContext, desk: Desk, ticket: TicketView | None) -> 
             "report", held.customer_chat_id, {"ticket": ticket_data(held, now)},
             locale=await desk.locale_of(held), document=document)
     except (TelegramForbiddenError, TelegramBadRequest) as exc:
-        return await release("blocked" if _unreachable(exc) else "failed", exc)
+        if not (_unreachable(exc) and held.channel):
+            return await release("blocked" if _unreachable(exc) else "failed", exc)
+        # opened through the API by an app whose customer never started the bot: the app
+        # downloads the report; the journal keeps it with no Telegram message
+        log.info("ticket %s: the customer is not in Telegram; the report is for %s", held.id,
+                 held.channel)
+        message_id = APP_ONLY
     except TelegramAPIError as exc:
         return await release("failed", f"may be retried: {exc}")
     except BaseException:

@@ -102,7 +102,8 @@ async def create_ticket(request: web.Request, ctx: RouteContext, caller: Caller)
         created = await desk.store.create(
             check.vin, caller.customer_id, caller.customer_id,
             (name or "").strip() or str(caller.customer_id),
-            max_per_hour=int(ctx.settings["TICKETS_PER_HOUR"]), locale=locale)
+            max_per_hour=int(ctx.settings["TICKETS_PER_HOUR"]), locale=locale,
+            channel=f"api:{caller.client}")
     if created.outcome is CreateOutcome.RATE_LIMITED:
         seconds = math.ceil(created.retry_after.total_seconds()) if created.retry_after else 60
         failure = ApiError(429, "rate_limited", "too many new tickets this hour for this customer",

@@ -35,6 +35,7 @@ NAMING_CONVENTION = {
 OPEN_TICKET_CONDITION = "status IN ('NEW', 'TAKEN') AND deleted_at IS NULL"
 NAME_LENGTH = 256
 LOCALE_LENGTH = 16  # customer and manager display names are cut to this length
+CHANNEL_LENGTH = 72  # where a ticket was opened: NULL (the bot) or "api:<client>"
 MAX_TICKET_ID = 2**31 - 1  # the id column is an INTEGER: 32-bit on PostgreSQL
 #: a ticket number as actions take it: the engine refuses any other value before they run
 TicketId = Annotated[int, Ge(1), Le(MAX_TICKET_ID)]
@@ -109,6 +110,7 @@ class Ticket(Base):
     last_reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     delivery_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     customer_locale: Mapped[str | None] = mapped_column(String(LOCALE_LENGTH))
+    channel: Mapped[str | None] = mapped_column(String(CHANNEL_LENGTH))
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     __table_args__ = (

@@ -21,7 +21,7 @@ from ..vin import VIN_LENGTH, normalize_vin
 from .base import utc_now, visible
 from .database import advisory_lock, create_database_engine
 from .delivery import DeliveryStore
-from .models import LOCALE_LENGTH, NAME_LENGTH, OPEN_STATUSES, Ticket, TicketStatus
+from .models import CHANNEL_LENGTH, LOCALE_LENGTH, NAME_LENGTH, OPEN_STATUSES, Ticket, TicketStatus
 from .outbox import OutboxRouting
 from .views import (
     CreateOutcome,
@@ -46,10 +46,12 @@ class TicketStore(DeliveryStore):
     # --- customers ---------------------------------------------------------------------------------
 
     async def create(self, vin: str, customer_user_id: int, customer_chat_id: int, customer_name: str,
-                     *, max_per_hour: int, locale: str | None = None) -> CreateResult:
+                     *, max_per_hour: int, locale: str | None = None,
+                     channel: str | None = None) -> CreateResult:
         """Open a NEW ticket, unless the customer already has an open one for ``vin`` (that one is
         returned) or opened ``max_per_hour`` tickets in the last hour. ``vin`` must be normalised;
-        ``locale`` is the customer's language, kept on the ticket. Writes ``ticket.created``."""
+        ``locale`` is the customer's language, kept on the ticket; ``channel`` where it was opened (None: the
+        bot). Writes ``ticket.created``."""
         if len(vin) != VIN_LENGTH or normalize_vin(vin) != vin:
             raise ValueError(f"not a normalised {VIN_LENGTH}-character VIN: {vin!r}")
         if max_per_hour < 1:
@@ -72,7 +74,8 @@ class TicketStore(DeliveryStore):
                 ticket = Ticket(vin=vin, customer_user_id=customer_user_id, customer_chat_id=customer_chat_id,
                                 customer_name=customer_name[:NAME_LENGTH], status=TicketStatus.NEW,
                                 priority=0, created_at=now, customer_locale=(locale or None) and
-                                locale[:LOCALE_LENGTH])
+                                locale[:LOCALE_LENGTH], channel=(channel or None) and
+                                channel[:CHANNEL_LENGTH])
                 session.add(ticket)
                 await session.flush()
                 view = TicketView.of(ticket)

@@ -18,7 +18,9 @@ class TicketView:
     reminder about this ticket; ``delivery_started_at``: when the assignee began sending the report (a claim
     taken by ``TicketStore.begin_delivery``, ``None`` when no delivery is in flight); ``customer_locale``: the
     language the customer used when opening it (their messages are sent in it; ``None`` for tickets opened
-    before it was kept); ``deleted_at`` is always ``None`` here (deleted tickets are hidden).
+    before it was kept); ``channel``: ``None`` when opened in the bot, ``api:<client>`` through the API for
+    apps (its report may reach the customer through the app only); ``deleted_at`` is always ``None`` here
+    (deleted tickets are hidden).
     """
 
     id: int
@@ -41,6 +43,7 @@ class TicketView:
     delivery_started_at: datetime | None
     deleted_at: datetime | None
     customer_locale: str | None = None
+    channel: str | None = None  # None: opened in the bot; "api:<client>": through the API for apps
 
     @property
     def is_open(self) -> bool:
@@ -57,7 +60,7 @@ class TicketView:
             created_at=row.created_at, taken_at=row.taken_at, done_at=row.done_at,
             canceled_at=row.canceled_at, last_reminded_at=row.last_reminded_at,
             delivery_started_at=row.delivery_started_at, deleted_at=row.deleted_at,
-            customer_locale=row.customer_locale,
+            customer_locale=row.customer_locale, channel=row.channel,
         )
 
 

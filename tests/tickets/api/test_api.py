@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from actions.tickets.api.keys import ApiKeys, hash_key
+from actions.tickets.desk_service import Desk as DeskService
 from engine.errors import ConfigError
 
 from ..desk_kit import PDF, VIN, Desk, open_desk
@@ -124,6 +125,24 @@ async def test_the_report_a_manager_sent_is_downloaded_by_the_app(desk: Desk) ->
         assert report.content == PDF
         assert report.headers["X-Report-Sha256"] == hashlib.sha256(PDF).hexdigest()
         assert desk.alice.last.document is not None
+
+
+async def test_an_apps_customer_who_never_started_the_bot_gets_the_report_through_the_app(
+    desk: Desk,
+) -> None:
+    app_only = 5_550_001  # a Telegram user the bot has never talked to
+    async with app_of(desk, app_only) as app:
+        ticket = (await app.post("/tickets", json={"vin": VIN, "name": "App user"})).json()
+        card = desk.card_of(ticket["id"]).message_id
+        await desk.ann.click_data(card, f"take:{ticket['id']}")
+        await desk.ann.send_document(PDF, "report.pdf", "application/pdf", reply_to=card)
+        assert desk.ann.texts()[-1] == f"Отчёт по заявке №{ticket['id']} доставлен клиенту ✅"
+        assert (await app.get(f"/tickets/{ticket['id']}")).json()["status"] == "DONE"
+        report = await app.get(f"/tickets/{ticket['id']}/report")
+        assert report.content == PDF
+        [journal] = await desk.play.app.runtime.services.get(DeskService).store.deliveries(
+            ticket["id"])
+        assert journal.message_id == 0  # no Telegram message: the app has it
 
 
 async def test_browsers_may_call_from_the_configured_origins_only(desk: Desk) -> None:
