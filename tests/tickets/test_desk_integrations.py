@@ -81,7 +81,8 @@ async def test_events_reach_the_crm_and_the_report_reaches_the_archive(tmp_path:
     assert len(receiver.seen) == 3  # nothing twice
     done = next(r.json for r in receiver.accepted if r.event_type == "ticket.done")
     assert (done["data"]["ticket"]["vin"], done["data"]["ticket"]["status"],
-            done["data"]["ticket"]["customer"]["locale"]) == (VIN, "DONE", "ru")
+            done["data"]["ticket"]["customer"]["locale"], done["data"]["ticket"]["channel"]) == \
+        (VIN, "DONE", "ru", "bot")
 
 
 async def test_an_unreachable_archive_does_not_hold_up_the_customer(tmp_path: Path) -> None:

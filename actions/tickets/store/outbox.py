@@ -51,6 +51,7 @@ def ticket_payload(ticket: TicketView) -> dict[str, Any]:
     """The ticket as receivers see it (JSON): ids, VIN, state, people, and the moments of each state."""
     return {
         "id": ticket.id, "vin": ticket.vin, "status": ticket.status.value, "priority": ticket.priority,
+        "channel": ticket.channel or "bot",
         "customer": {"user_id": ticket.customer_user_id, "chat_id": ticket.customer_chat_id,
                      "name": ticket.customer_name, "locale": ticket.customer_locale},
         "assignee": None if ticket.assignee_id is None else
