@@ -27,7 +27,7 @@ from actions.tickets.store.migrate import MIGRATIONS_DIR, VERSION_TABLE, current
 from actions.tickets.store.models import Base
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "0004"
+HEAD = "0005"
 
 
 def schema_differences(connection: Connection) -> list[Any]:
@@ -61,7 +61,8 @@ async def test_the_migrated_schema_matches_the_models(empty_database_url: str) -
     await upgrade_database(empty_database_url)
     differences, facts = await inspect_database(empty_database_url)
     assert differences == []
-    assert facts["tables"] == sorted(["ticket_deliveries", "tickets", "tickets_outbox", VERSION_TABLE])
+    assert facts["tables"] == sorted(["panel_accounts", "panel_sessions", "ticket_deliveries", "ticket_history",
+                                      "tickets", "tickets_outbox", VERSION_TABLE])
     assert facts["revision"] == HEAD
     assert facts["checks"] == ["ck_tickets_status"]
     assert ("uq_tickets_open_customer_vin", ("customer_user_id", "vin"), True) in facts["indexes"]

@@ -1,5 +1,6 @@
 """The ticket store: SQLAlchemy asyncio on SQLite or PostgreSQL, schema managed by Alembic."""
 
+from . import panel_models  # noqa: F401  (the panel's tables join the metadata migrations check)
 from .database import DEFAULT_DATABASE_URL, async_database_url, create_database_engine
 from .migrate import upgrade_database
 from .models import MAX_TICKET_ID, TicketId, TicketStatus

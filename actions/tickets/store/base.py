@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from .database import WRITE_OPTION
 from .models import Ticket
 from .outbox import OutboxRouting, enqueue
+from .panel_models import TicketHistory
 from .views import TicketView
 
 
@@ -69,10 +70,23 @@ class StoreBase:
             if session.info.get("outbox") and self.on_event is not None:
                 self.on_event()
 
-    def _emit(self, session: AsyncSession, event_type: str, ticket: TicketView | None) -> None:
-        """Write ``event_type`` about ``ticket`` to the outbox, in this transaction."""
-        if ticket is not None:
-            enqueue(session, self.routing, event_type, ticket, self._now())
+    def _emit(self, session: AsyncSession, event_type: str, ticket: TicketView | None,
+              *, actor: str | None = None, note: str | None = None) -> None:
+        """Write ``event_type`` about ``ticket`` to the outbox and its history, in this transaction
+        (``actor``: who, when not the customer or the assignee; ``note``: a reason)."""
+        if ticket is None:
+            return
+        enqueue(session, self.routing, event_type, ticket, self._now())
+        event = event_type.removeprefix("ticket.")
+        if actor is None:
+            actor = ticket.assignee_name if event in ("taken", "done") else ticket.customer_name
+        self._history(session, ticket, event, actor, note)
+
+    def _history(self, session: AsyncSession, ticket: TicketView, event: str, actor: str | None,
+                 note: str | None = None) -> None:
+        """A line of the ticket's history (the panel shows it), in this transaction."""
+        session.add(TicketHistory(ticket_id=ticket.id, at=self._now(), event=event,
+                                  status=ticket.status.value, actor=actor, note=note))
 
     async def _load(self, session: AsyncSession, ticket_id: int) -> TicketView | None:
         row = await session.scalar(
