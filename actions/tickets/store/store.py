@@ -23,6 +23,7 @@ from .database import advisory_lock, create_database_engine
 from .delivery import DeliveryStore
 from .models import CHANNEL_LENGTH, LOCALE_LENGTH, NAME_LENGTH, OPEN_STATUSES, Ticket, TicketStatus
 from .outbox import OutboxRouting
+from .panel import PanelStore
 from .views import (
     CreateOutcome,
     CreateResult,
@@ -35,7 +36,7 @@ from .views import (
 RATE_WINDOW: Final = timedelta(hours=1)
 
 
-class TicketStore(DeliveryStore):
+class TicketStore(PanelStore, DeliveryStore):
     """Tickets in a SQL database (SQLite or PostgreSQL through SQLAlchemy's asyncio extension).
 
     ``now`` is the clock (aware datetimes); tests pass a controllable one. ``routing``: where the outbox
