@@ -12,6 +12,7 @@ one manager, so one person can play the customer and a manager.
 from __future__ import annotations
 
 import logging
+import secrets
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +25,9 @@ from actions.tickets.api.keys import hash_key, new_key
 from actions.tickets.desk_service import Desk
 from actions.tickets.integrations import IntegrationSettings, start_integrations
 from actions.tickets.metrics import stop as stop_refreshing
-from actions.tickets.store import DEFAULT_DATABASE_URL, create_store, upgrade_database
+from actions.tickets.panel import register_panel
+from actions.tickets.panel.security import hash_password
+from actions.tickets.store import DEFAULT_DATABASE_URL, TicketStore, create_store, upgrade_database
 from engine.errors import ConfigError
 from engine.health import MetricsExport, Readiness
 from engine.packages import PackageContext
@@ -48,6 +51,10 @@ async def setup_sandbox(sandbox: Sandbox) -> None:
 
     offer_checks(sandbox, sandbox.environ["DATABASE_URL"])
     offer_panels(sandbox, sandbox.environ["DATABASE_URL"])
+    if not sandbox.environ.get("PANEL_DEMO_PASSWORD"):  # the admin panel's demo account
+        sandbox.set_environ(PANEL_DEMO_PASSWORD=secrets.token_urlsafe(9))
+    sandbox.world.note(f"The admin panel (/admin): log in as 'admin' with the password "
+                       f"{sandbox.environ['PANEL_DEMO_PASSWORD']}.")
     if not sandbox.environ.get("API_KEYS"):  # the API for apps, tried from a terminal
         key = new_key()
         sandbox.set_environ(API_KEYS=f"playground:{hash_key(key)}")
@@ -77,6 +84,11 @@ async def _check_managers(settings: Settings) -> None:
             "managers' Telegram user ids")
 
 
+async def _demo_account(store: TicketStore, password: str) -> None:
+    if not await store.add_account("admin", hash_password(password)):
+        await store.set_password("admin", hash_password(password))
+
+
 async def setup_package(pkg: PackageContext) -> None:
     url = pkg.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     try:
@@ -101,8 +113,11 @@ async def setup_package(pkg: PackageContext) -> None:
         export.add(desk.metrics.registry)
         refreshing = desk.metrics.start_refreshing(store, desk.outbox)
         pkg.stack.push_async_callback(stop_refreshing, refreshing)
+    if demo_password := pkg.environ.get("PANEL_DEMO_PASSWORD"):  # only a sandbox sets it
+        await _demo_account(store, demo_password)
     pkg.after_settings(_check_managers)
     register_api(pkg)  # /api/v1 for apps, beside the bot
+    register_panel(pkg, store)  # /admin
     if (readiness := pkg.services.find(Readiness)) is not None:  # serve's /readyz
 
         async def database() -> None:

@@ -1,0 +1,92 @@
+"""The panel's pages: Jinja templates in ``templates/vin_report/panel/`` (autoescaped), their texts per
+locale in ``panel/<locale>.yaml``, dates in the desk's time zone, and the SLA chart as inline SVG."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from datetime import date, datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+import yaml
+from aiohttp import web
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+__all__ = ["LOCALES", "Pages", "breaches_svg"]
+
+FOLDER = Path(__file__).resolve().parents[3] / "templates" / "vin_report" / "panel"
+LOCALES = ("ru", "uz", "en")
+HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+                               "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin", "Cache-Control": "no-store",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _texts() -> dict[str, dict[str, str]]:
+    texts: dict[str, dict[str, str]] = {}
+    for locale in LOCALES:
+        loaded = yaml.safe_load((FOLDER / f"{locale}.yaml").read_text(encoding="utf-8"))
+        texts[locale] = {str(k): str(v) for k, v in (loaded or {}).items()}
+    return texts
+
+
+class Pages:
+    def __init__(self, folder: Path = FOLDER) -> None:
+        self.env = Environment(loader=FileSystemLoader(folder), autoescape=select_autoescape(["html"]),
+                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+    @staticmethod
+    def texts(request: web.Request) -> dict[str, str]:
+        return {**_texts()[LOCALES[0]], **_texts()[locale_of(request)]}
+
+    def text(self, request: web.Request, key: str) -> str:
+        return self.texts(request).get(key, key)
+
+    def render(self, request: web.Request, template: str, tz: tzinfo, status: int = 200,
+               **data: Any) -> web.Response:
+        locale = locale_of(request)
+        texts = self.texts(request)
+
+        def when(moment: datetime | None) -> str:
+            return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment is not None else "—"
+
+        html = self.env.get_template(template).render(t=texts, locale=locale, locales=LOCALES,
+                                                   when=when, **data)
+        return web.Response(text=html, content_type="text/html", status=status, headers=HEADERS)
+
+
+def locale_of(request: web.Request) -> str:
+    chosen = request.query.get("lang") or request.cookies.get("tgflow_panel_lang", "")
+    if chosen in LOCALES:
+        return chosen
+    for part in request.headers.get("Accept-Language", "").split(","):
+        language = part.split(";")[0].strip().lower()[:2]
+        if language in LOCALES:
+            return language
+    return LOCALES[0]
+
+
+def breaches_svg(days: Sequence[tuple[date, int]], title: str) -> str:
+    """A bar per day (its count above it); built from numbers and dates only, so nothing needs
+    escaping but the title, which is escaped."""
+    width, height, top = 24, 120, 16
+    most = max((n for _, n in days), default=0) or 1
+    bars = []
+    for i, (day, count) in enumerate(days):
+        h = round(height * count / most)
+        x = i * (width + 4)
+        bars.append(f'<rect x="{x}" y="{top + height - h}" width="{width}" height="{h}" class="bar">'
+                    f'<title>{day.isoformat()}: {count}</title></rect>'
+                    f'<text x="{x + width // 2}" y="{top + height - h - 3}" '
+                    f'text-anchor="middle">{count}</text>'
+                    f'<text x="{x + width // 2}" y="{top + height + 14}" '
+                    f'text-anchor="middle">{day.day}</text>')
+    total_width = max(1, len(days)) * (width + 4)
+    title = title.replace("&", "&amp;").replace("<", "&lt;")
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" '
+            f'viewBox="0 0 {total_width} {top + height + 20}" width="{total_width}" '
+            f'height="{top + height + 20}"><title>{title}</title>{"".join(bars)}</svg>')
