@@ -13,7 +13,7 @@ BIN=$VENV/bin
 STAMP=$VENV/.tgflow-installed
 EXTRAS=${EXTRAS:-dev,qr,sql,archive}
 # What must import after an install for it to count (tests of this script use a tiny project).
-CHECK_IMPORTS=${CHECK_IMPORTS:-engine actions aiogram aiogram_dialog sqlalchemy aiobotocore}
+CHECK_IMPORTS=${CHECK_IMPORTS:-engine actions aiogram aiogram_dialog sqlalchemy aiobotocore argon2}
 
 healthy() {
   [ -x "$BIN/python" ] || return 1

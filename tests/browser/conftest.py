@@ -27,6 +27,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 STATIC = ROOT / "engine" / "playground" / "web" / "static"
 START_TIMEOUT = 60.0
+PANEL_PASSWORD = "browser-test-panel-password"  # the VIN desk's demo account 'admin' (its sandbox)
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +95,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     project = copy_project(tmp_path_factory.mktemp("playground"))
     port = free_port()
     log = project / "server.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PANEL_DEMO_PASSWORD": PANEL_PASSWORD}
     for key in [k for k in env if k.startswith(("BOT_TOKEN", "REGOS_"))]:
         env.pop(key)
     with log.open("w", encoding="utf-8") as out:
