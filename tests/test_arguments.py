@@ -11,8 +11,8 @@ from annotated_types import Ge, Le
 from pydantic import TypeAdapter
 
 from engine.errors import ArgumentError, FlowError
+from engine.kinds import builtin_kinds
 from engine.runtime.arguments import INT_MAX, INT_MIN, callback_codecs, decode_args, decode_value
-from engine.scenario import schema as s
 
 Small = Annotated[int, Ge(1), Le(1000)]
 
@@ -68,7 +68,7 @@ def test_decode_args_names_the_argument_and_is_a_flow_error() -> None:
 
 
 def test_each_callback_is_decoded_by_the_arguments_its_handler_declares() -> None:
-    scenario = s.Scenario.model_validate({
+    scenario = builtin_kinds().scenario_model.model_validate({
         "scenario": "x", "dialogs": {"d": {"windows": {"w": {"text": "w"}}}},
         "handlers": [
             {"callback": "take", "args": {"ticket_id": "int"}, "go": "d"},

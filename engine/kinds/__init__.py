@@ -11,6 +11,7 @@ from engine.kinds.contact_input import ContactInput
 from engine.kinds.containers import ColumnWidget, GroupWidget, RowWidget
 from engine.kinds.counter import CounterWidget
 from engine.kinds.document_input import DocumentInput
+from engine.kinds.handlers import BUILTIN_HANDLERS
 from engine.kinds.location_input import LocationInput
 from engine.kinds.number_input import NumberInput
 from engine.kinds.pager import PagerWidget
@@ -20,7 +21,7 @@ from engine.kinds.text_input import TextInput
 from engine.kinds.url import UrlWidget
 from engine.scenario.registry import KindRegistry
 
-__all__ = ["BUILTIN_INPUTS", "BUILTIN_WIDGETS", "builtin_kinds"]
+__all__ = ["BUILTIN_HANDLERS", "BUILTIN_INPUTS", "BUILTIN_WIDGETS", "builtin_kinds"]
 
 BUILTIN_WIDGETS = (ButtonWidget, UrlWidget, ContactButton, LocationButton, SelectWidget,
                    PagerWidget, CounterWidget, RowWidget, ColumnWidget, GroupWidget)
@@ -28,6 +29,6 @@ BUILTIN_INPUTS = (TextInput, NumberInput, ContactInput, LocationInput, DocumentI
 
 
 def builtin_kinds() -> KindRegistry:
-    """A registry of the built-in widget and input kinds."""
-    return KindRegistry(BUILTIN_WIDGETS, BUILTIN_INPUTS)
+    """A registry of the built-in widget, input and handler trigger kinds."""
+    return KindRegistry(BUILTIN_WIDGETS, BUILTIN_INPUTS, BUILTIN_HANDLERS)
 

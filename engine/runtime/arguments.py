@@ -102,6 +102,7 @@ def callback_codecs(scenario: s.Scenario) -> dict[str, CallbackCodec]:
     handler of a name, as aiogram tries them in order)."""
     codecs: dict[str, CallbackCodec] = {}
     for handler in scenario.handlers:
-        if handler.callback is not None and handler.callback not in codecs:
-            codecs[handler.callback] = CallbackCodec(handler.callback, declared(handler.args))
+        name = handler.callback_name
+        if name is not None and name not in codecs:
+            codecs[name] = CallbackCodec(name, declared(handler.args))
     return codecs

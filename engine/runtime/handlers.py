@@ -63,7 +63,7 @@ class _Handler:
         self.args = re.compile(spec.args) if isinstance(spec.args, str) else None
         self.types = declared(spec.args)
         #: the callback data codec (callback handlers only)
-        self.codec = codec or CallbackCodec(spec.callback or "", self.types)
+        self.codec = codec or CallbackCodec(spec.callback_name or "", self.types)
         #: ``file:line:col`` of the handler, for the log
         self.where = where or "(no position)"
 
@@ -84,14 +84,14 @@ class _Handler:
         runtime = cast(Runtime, data[RUNTIME_KEY])
         locale = cast(str, data.get(LOCALE_KEY, runtime.scenario.default_locale))
         raw_args = command.args or "" if command else (message.text or message.caption or "")
-        groups = self._match_args(raw_args) if self.spec.command else {}
+        words = self.spec.kind.words  # a command: its arguments are the message's words
+        groups = self._match_args(raw_args) if words else {}
         scope = runtime.base_scope(user_info(message.from_user), chat_info(message.chat), locale)
         if groups is None:
             await self._refuse(message, data, runtime, locale, scope, "bad_arguments")
             return
-        if self.spec.text and self.args is None:
-            match = re.search(self.spec.text, message.text or "")
-            groups = match.groupdict() if match else {}
+        if not words and self.args is None:  # a regex trigger's named groups
+            groups = self.spec.kind.groups(self.spec, message.text or "")
         refusal = _document_ok(self.spec.document, message)
         if refusal:
             await self._refuse(message, data, runtime, locale, scope, refusal)
@@ -117,7 +117,7 @@ class _Handler:
         try:
             scope.update(self.codec.decode(callback.data or ""))
         except ArgumentError as exc:  # no button sends that: forged data
-            runtime.log.info("%s: callback %r refused (%s): %s", self.where, self.spec.callback,
+            runtime.log.info("%s: callback %r refused (%s): %s", self.where, self.spec.callback_name,
                              exc.reason, exc)
             await self._refuse(callback, data, runtime, locale, scope, exc.reason)
             return
@@ -125,7 +125,7 @@ class _Handler:
             args = self._decode(scope)
         except ArgumentError as exc:
             runtime.log.info("%s: callback %r refused (bad_value): %s", self.where,
-                             self.spec.callback, _named(exc))
+                             self.spec.callback_name, _named(exc))
             await self._refuse(callback, data, runtime, locale, scope, "bad_value")
             return
         event = EventInfo(message_id=message.message_id if message else None,
@@ -231,7 +231,7 @@ class HandlerExecutor:
         self.codecs = callback_codecs(scenario)
 
     def _handler(self, compiled: CompiledHandler) -> _Handler:
-        codec = self.codecs.get(compiled.spec.callback or "")
+        codec = self.codecs.get(compiled.spec.callback_name or "")
         return _Handler(compiled.spec, compiled.call, compiled.go, compiled.states, codec,
                         compiled.where)
 

@@ -82,9 +82,7 @@ def _ways(scenario: s.Scenario) -> Iterator[_Way]:
                 yield _Way(source, did, window.input.go, f"input:{tag_of(type(window.input))}", "go")
             yield from _call_ways(window.input.action, source, did, "input")
     for handler in scenario.handlers:
-        trigger = (handler.command and f"/{handler.command}") or handler.text or handler.callback \
-            or (handler.reply_to and f"reply:{handler.reply_to}") or "fallback"
-        source = ("@handlers", str(trigger))
+        source = ("@handlers", handler.kind.label(handler))
         if handler.go is not None:
             yield _Way(source, None, handler.go, "start", "go")
         yield from _call_ways(handler.action, source, None, "action")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from engine.scenario.calls import ActionCall, Model, Route, YamlPath
 
@@ -22,7 +22,10 @@ if TYPE_CHECKING:
     from aiogram.types import Message
     from aiogram_dialog.widgets.kbd import Keyboard
 
-__all__ = ["Building", "InputBase", "Linking", "Way", "WidgetBase", "WidgetData"]
+    from engine.scenario.schema import Scenario
+
+__all__ = ["Building", "HandlerKind", "InputBase", "Linking", "Way", "WidgetBase",
+           "WidgetData"]
 
 #: a compiled expression: the window's data -> a value
 Evaluator = Callable[[Mapping[str, Any]], Any]
@@ -111,6 +114,70 @@ class InputBase(Model):
 
     def link(self, lk: Linking, path: YamlPath) -> None:
         """Check the input's own settings (``go``/``action``/``invalid``: by the linker)."""
+
+
+@dataclass(frozen=True)
+class HandlerKind:
+    """A trigger of a ``handlers:`` entry (``command``, ``callback``...): the key it is written
+    with and that key's type (a field the registry adds to ``HandlerSpec``), its link checks
+    (``link``), its graph label (``label``) and its aiogram filters (``filters``, with ``event``
+    and ``late``). A handler has exactly one trigger; the built-in kinds: ``engine/kinds/handlers/``.
+    An instance holds no state (registries compare kinds by class)."""
+
+    #: the trigger's key in a handler (``command: start``)
+    key: ClassVar[str]
+    #: its type and default in the schema (present: ``bool(value)``)
+    annotation: ClassVar[Any] = str | None
+    default: ClassVar[Any] = None
+    #: how "a handler needs exactly one of ..." names it
+    mention: ClassVar[str] = ""
+    #: the handler's arguments come from the message's words (a command): a regex ``args``,
+    #: ``text`` for the rest of the line, and the ``args`` variable are allowed
+    words: ClassVar[bool] = False
+    #: the handler takes side-message buttons' callback data (named ``args`` from the data)
+    callback: ClassVar[bool] = False
+    #: what aiogram hands over: a message, or a callback query (a button)
+    event: ClassVar[Literal["message", "callback_query"]] = "message"
+    #: registered after the dialogs (a message nothing else took)
+    late: ClassVar[bool] = False
+
+    def value(self, handler: Any) -> Any:
+        """This trigger's value in ``handler`` (None when the handler has another one)."""
+        return getattr(handler, self.key, None)
+
+    def link(self, lk: HandlerLinking, handler: Any, path: YamlPath) -> None:
+        """Check the trigger (``path``: the handler's; the common keys are the linker's)."""
+
+    def variables(self, handler: Any) -> set[str]:
+        """Variables the trigger gives the action's arguments (a regex's named groups)."""
+        return set()
+
+    def groups(self, handler: Any, text: str) -> dict[str, Any]:
+        """Those variables' values for a message's text (not for ``words`` kinds)."""
+        return {}
+
+    def label(self, handler: Any) -> str:
+        """What the flow graph names the handler by (``/start``, ``reply:card``)."""
+        return str(self.value(handler))
+
+    def filters(self, handler: Any) -> list[Any]:
+        """The aiogram filters that pick this handler's events (besides the chat type)."""
+        raise NotImplementedError(f"handler kind '{self.key}' cannot be built")
+
+
+class HandlerLinking(Protocol):
+    """What the linker offers a handler kind's ``link`` hook."""
+
+    @property
+    def sc(self) -> Scenario: ...
+
+    @property
+    def broken(self) -> frozenset[YamlPath]: ...
+
+    def err(self, path: YamlPath, code: str, message: str, hint: str | None = None,
+            *, key: bool = False) -> None: ...
+
+    def warn(self, path: YamlPath, code: str, message: str, hint: str | None = None) -> None: ...
 
 
 class Linking(Protocol):

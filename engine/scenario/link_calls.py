@@ -74,14 +74,14 @@ def call_vars(lk: _Linker, site: CallSite) -> set[str]:
     if site.role == "handler":
         handler = lk.sc.handlers[int(site.path[1])]
         base = {"user", "chat", "locale", "settings", "now", "text", "document"}
-        if handler.callback is None:
+        if not handler.kind.callback:
             base.add("args")  # a command's text after the command
         if isinstance(handler.args, dict):
             base |= set(handler.args)
-        for pattern in (handler.args, handler.text):
-            if isinstance(pattern, str):
-                with contextlib.suppress(re.error):
-                    base |= set(re.compile(pattern).groupindex)
+        if isinstance(handler.args, str):
+            with contextlib.suppress(re.error):
+                base |= set(re.compile(handler.args).groupindex)
+        base |= handler.kind.variables(handler)
     return base
 
 def check_args(lk: _Linker, spec: ActionSpec, call: s.ActionCall, path: YamlPath,

@@ -23,7 +23,6 @@ __all__ = ["CALLBACK_LIMIT", "ITEM_ID_BYTES", "check_handlers", "check_messages"
 
 CALLBACK_LIMIT = handler_args.CALLBACK_LIMIT
 ITEM_ID_BYTES = handler_args.INT_BYTES  # assumed upper bound of a list item's id
-_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
 
 
 def check_handlers(lk: _Linker) -> None:
@@ -31,35 +30,19 @@ def check_handlers(lk: _Linker) -> None:
         path: YamlPath = ("handlers", index)
         if is_under(path, lk.broken):
             continue
-        if handler.command is not None and not _COMMAND.match(handler.command):
-            lk.err((*path, "command"), "invalid-command",
-                   f"command '{handler.command}' must be 1-32 lowercase letters, digits "
-                   "or '_' (without '/')")
+        handler.kind.link(lk, handler, path)  # the trigger's own checks: engine/kinds/handlers
         check_declared_args(lk, handler, path)
-        for key in ("text", "args"):
-            pattern = getattr(handler, key)
-            if isinstance(pattern, str):
-                try:
-                    re.compile(pattern)
-                except re.error as exc:
-                    lk.err((*path, key), "invalid-regex", f"invalid regular expression: {exc}")
-        if handler.reply_to is not None and handler.reply_to not in lk.sc.messages \
-                and ("messages",) not in lk.broken:
-            lk.err((*path, "reply_to"), "unknown-message",
-                   f"unknown message '{handler.reply_to}'"
-                   f"{did_you_mean(handler.reply_to, lk.sc.messages)}")
+        if isinstance(handler.args, str):
+            try:
+                re.compile(handler.args)
+            except re.error as exc:
+                lk.err((*path, "args"), "invalid-regex", f"invalid regular expression: {exc}")
         if handler.go is not None:
             lk.check_target(handler.go, None, (*path, "go"))
         if handler.reply is not None:
             lk.need_template(handler.reply, (*path, "reply"))
         if handler.go is None and handler.action is None and handler.reply is None:
             lk.err(path, "dead-handler", "a handler needs 'go', 'reply' or 'action'")
-        if handler.callback is not None and ":" in handler.callback:
-            lk.err((*path, "callback"), "invalid-id", "a callback name cannot contain ':'")
-        if handler.fallback and handler.chat != "private":
-            lk.warn((*path, "chat"), "group-fallback",
-                    "a fallback in a group answers every message members write",
-                    "managers' groups usually want ordinary chatter ignored")
         for reason, label in handler.refuse.items():
             if reason not in s.REFUSAL_REASONS:
                 lk.err((*path, "refuse", reason), "unknown-reason",
@@ -74,8 +57,9 @@ def check_handlers(lk: _Linker) -> None:
 def check_declared_args(lk: _Linker, handler: s.HandlerSpec, path: YamlPath) -> None:
     """``args: {name: type}``: known types, ``text`` last and for commands only; a callback's
     arguments are named (a regex is for commands)."""
+    words = handler.kind.words  # a command's: its arguments are the message's words
     if isinstance(handler.args, str):
-        if handler.command is None:
+        if not words:
             lk.err((*path, "args"), "regex-args",
                    "only a command's arguments may be a regex; declare them by name and type",
                    "e.g. 'args: {ticket_id: int}'")
@@ -91,10 +75,10 @@ def check_declared_args(lk: _Linker, handler: s.HandlerSpec, path: YamlPath) -> 
                    f"{did_you_mean(text, handler_args.ARG_TYPES)}",
                    "types: " + ", ".join(handler_args.ARG_TYPES))
             continue
-        if kind.kind == "text" and (handler.command is None or index != len(names) - 1):
+        if kind.kind == "text" and (not words or index != len(names) - 1):
             lk.err(apath, "unknown-type", "'text' (the rest of the line) is for a command's "
                    "last argument", "use 'str'")
-    if handler.args and handler.command is None and handler.callback is None:
+    if handler.args and not words and not handler.kind.callback:
         lk.err((*path, "args"), "unused-args",
                "only a command or a callback has arguments", key=True)
 
@@ -135,9 +119,10 @@ def _check_button_args(lk: _Linker, button: s.MessageButton, bpath: YamlPath,
 
 
 def check_messages(lk: _Linker) -> None:
-    callbacks = {h.callback for i, h in enumerate(lk.sc.handlers)
-                 if h.callback and not is_under(("handlers", i), lk.broken)}
-    declared = {h.callback: _declared(h) for h in reversed(lk.sc.handlers) if h.callback}
+    callbacks = {h.callback_name for i, h in enumerate(lk.sc.handlers)
+                 if h.callback_name and not is_under(("handlers", i), lk.broken)}
+    declared = {h.callback_name: _declared(h) for h in reversed(lk.sc.handlers)
+                if h.callback_name}
     callbacks |= lk.loose.get("callback", frozenset())
     for name, message in lk.sc.messages.items():
         mpath: YamlPath = ("messages", name)
@@ -160,7 +145,7 @@ def check_messages(lk: _Linker) -> None:
 
 def _answers_start(handler: s.HandlerSpec) -> bool:
     """``/start`` in a private chat; a misspelt ``/Start`` has its own error already."""
-    command = (handler.command or "").lstrip("/").lower()
+    command = str(handler.trigger("command") or "").lstrip("/").lower()
     return command == "start" and handler.chat != "group"
 
 

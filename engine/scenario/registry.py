@@ -29,11 +29,13 @@ def tag_of(model: type[BaseModel]) -> str | None:
 
 @dataclass(frozen=True)
 class KindRegistry:
-    """Widget and input kinds by their ``type:`` tag; :attr:`scenario_model` validates a
-    scenario whose keyboards and inputs take exactly these."""
+    """Widget and input kinds by their ``type:`` tag, handler trigger kinds by their key;
+    :attr:`scenario_model` validates a scenario whose keyboards, inputs and handlers take
+    exactly these."""
 
     widgets: tuple[type[s.WidgetBase], ...]
     inputs: tuple[type[s.InputBase], ...]
+    handlers: tuple[type[s.HandlerKind], ...] = ()
     scenario_model: type[s.Scenario] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -45,7 +47,15 @@ class KindRegistry:
             doubled = sorted({t for t in tags if tags.count(t) > 1 and t})
             if doubled:
                 raise ValueError(f"{family} kinds registered twice: {', '.join(doubled)}")
-        object.__setattr__(self, "scenario_model", _scenario_model(self.widgets, self.inputs))
+        keys = [k.key for k in self.handlers]
+        doubled = sorted({k for k in keys if keys.count(k) > 1})
+        if doubled:
+            raise ValueError(f"handler kinds registered twice: {', '.join(doubled)}")
+        taken = sorted(set(keys) & set(s.HandlerSpec.model_fields))
+        if taken:
+            raise ValueError(f"handler kind keys taken by every handler: {', '.join(taken)}")
+        object.__setattr__(self, "scenario_model",
+                           _scenario_model(self.widgets, self.inputs, self.handlers))
 
     @property
     def widget_tags(self) -> tuple[str, ...]:
@@ -55,21 +65,43 @@ class KindRegistry:
     def input_tags(self) -> tuple[str, ...]:
         return tuple(str(tag_of(m)) for m in self.inputs)
 
-    def with_kinds(self, *models: type[s.WidgetBase] | type[s.InputBase]) -> KindRegistry:
-        """A registry with these kinds too (a widget kind or an input kind each)."""
+    @property
+    def handler_keys(self) -> tuple[str, ...]:
+        return tuple(k.key for k in self.handlers)
+
+    def with_kinds(self, *models: type[s.WidgetBase] | type[s.InputBase] | type[s.HandlerKind],
+                   ) -> KindRegistry:
+        """A registry with these kinds too (a widget, input or handler kind each)."""
         widgets = [m for m in models if issubclass(m, s.WidgetBase)]
         inputs = [m for m in models if issubclass(m, s.InputBase)]
-        return KindRegistry((*self.widgets, *widgets), (*self.inputs, *inputs))
+        handlers = [m for m in models if issubclass(m, s.HandlerKind)]
+        return KindRegistry((*self.widgets, *widgets), (*self.inputs, *inputs),
+                            (*self.handlers, *handlers))
 
 
 def _union(models: Iterable[type[BaseModel]]) -> Any:
     return Annotated[Union[tuple(models)], Field(discriminator="type")]  # noqa: UP007
 
 
+def _handler_model(handlers: tuple[type[s.HandlerKind], ...]) -> type[s.HandlerSpec]:
+    """A ``HandlerSpec`` with a field per trigger kind (before the common ones, as written in
+    the docs), knowing its kinds."""
+    triggers: dict[str, Any] = {k.key: (k.annotation, k.default) for k in handlers}
+    common: dict[str, Any] = {name: (info.annotation, info)
+                              for name, info in s.HandlerSpec.model_fields.items()}
+    model: type[s.HandlerSpec] = create_model(
+        "HandlerSpec", __base__=s.HandlerSpec, __module__=s.HandlerSpec.__module__,
+        **triggers, **common)
+    model.kinds = tuple(k() for k in handlers)
+    return model
+
+
 def _scenario_model(widgets: tuple[type[s.WidgetBase], ...],
-                    inputs: tuple[type[s.InputBase], ...]) -> type[s.Scenario]:
+                    inputs: tuple[type[s.InputBase], ...],
+                    handlers: tuple[type[s.HandlerKind], ...]) -> type[s.Scenario]:
     """Subclasses of the scenario's models whose ``keyboard`` (and containers' ``widgets``)
-    and ``input`` are tagged unions of the registered kinds."""
+    and ``input`` are tagged unions of the registered kinds, and whose handlers take the
+    registered triggers."""
     concrete: list[type[s.WidgetBase]] = []
     containers: list[type[s.WidgetBase]] = []
     for model in widgets:
@@ -94,5 +126,6 @@ def _scenario_model(widgets: tuple[type[s.WidgetBase], ...],
     scenario: type[s.Scenario] = create_model(
         "Scenario", __base__=s.Scenario, __module__=s.Scenario.__module__,
         dialogs=(dict[str, dialog], ...),
+        handlers=(list[_handler_model(handlers)], Field(default_factory=list)),  # type: ignore[misc]
     )
     return scenario

@@ -23,12 +23,12 @@ normalised by ``ensure_*`` validators here, in one place.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from engine.scenario.calls import ActionCall, ArgValue, Model, Route, ScalarValue, YamlPath
-from engine.scenario.kinds import InputBase, Way, WidgetBase, WidgetData
+from engine.scenario.kinds import HandlerKind, InputBase, Way, WidgetBase, WidgetData
 from engine.scenario.units import Duration, Size
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "ArgValue",
     "DialogSpec",
     "DocumentFilter",
+    "HandlerKind",
     "HandlerSpec",
     "InputBase",
     "JobSpec",
@@ -161,9 +162,11 @@ REFUSAL_REASONS = ("bad_arguments", "bad_value", "no_document", "wrong_type", "t
 
 
 class HandlerSpec(Model):
-    """An event outside dialogs. Exactly one trigger: ``command``, ``text`` (a regex),
-    ``callback`` (a side-message button), ``reply_to`` (a reply to a side message) or
-    ``fallback`` (a message nothing else took: no handler and no dialog waiting for input).
+    """An event outside dialogs. Exactly one trigger, a key its handler kind adds
+    (:class:`~engine.scenario.kinds.HandlerKind`; built in: ``command``, ``text`` (a regex),
+    ``callback`` (a side-message button), ``reply_to`` (a reply to a side message) and
+    ``fallback`` (a message nothing else took: no handler and no dialog waiting for input)).
+    The registry's ``HandlerSpec`` (``KindRegistry.scenario_model``) has a field per kind.
 
     ``args`` declares the handler's arguments by name and type (``{ticket_id: int}``; types
     ``int``, ``str``, ``text`` for the rest of a command's line, ``?`` for optional: see
@@ -178,11 +181,9 @@ class HandlerSpec(Model):
     Then ``go`` starts a dialog (stack reset), or ``action`` runs and its outcome is routed.
     """
 
-    command: str | None = None
-    text: str | None = None
-    callback: str | None = None
-    reply_to: str | None = None
-    fallback: bool = False
+    #: the trigger kinds this model has fields for (set by the registry)
+    kinds: ClassVar[tuple[HandlerKind, ...]] = ()
+
     refuse: dict[str, str] = Field(default_factory=dict)
     args: str | dict[str, str] | None = None
     document: DocumentFilter | None = None
@@ -193,12 +194,27 @@ class HandlerSpec(Model):
 
     @model_validator(mode="after")
     def one_trigger(self) -> HandlerSpec:
-        triggers = [t for t in (self.command, self.text, self.callback, self.reply_to,
-                                self.fallback) if t]
-        if len(triggers) != 1:
-            raise ValueError("a handler needs exactly one of 'command', 'text', 'callback', "
-                             "'reply_to' or 'fallback: true'")
+        if len([k for k in self.kinds if k.value(self)]) != 1:
+            names = [k.mention or f"'{k.key}'" for k in self.kinds]
+            listed = f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 \
+                else "".join(names) or "a trigger"
+            raise ValueError(f"a handler needs exactly one of {listed}")
         return self
+
+    @property
+    def kind(self) -> HandlerKind:
+        """The kind of this handler's trigger."""
+        return next(k for k in self.kinds if k.value(self))
+
+    @property
+    def callback_name(self) -> str | None:
+        """The name its buttons' callback data starts with (a ``callback`` kind), else None."""
+        kind = self.kind
+        return str(kind.value(self)) if kind.callback else None
+
+    def trigger(self, key: str) -> Any:
+        """The value of the trigger written ``key`` (None: the handler has another one)."""
+        return next((k.value(self) for k in self.kinds if k.key == key), None)
 
 
 class JobSpec(Model):

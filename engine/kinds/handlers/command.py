@@ -1,0 +1,33 @@
+"""``command: start``: a ``/start`` message; its words are the handler's ``args``."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiogram.filters import Command
+
+from engine.scenario.kinds import HandlerKind, HandlerLinking
+from engine.scenario.walk import YamlPath
+
+__all__ = ["CommandTrigger"]
+
+_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
+
+
+class CommandTrigger(HandlerKind):
+    key = "command"
+    words = True
+
+    def link(self, lk: HandlerLinking, handler: Any, path: YamlPath) -> None:
+        command = self.value(handler)
+        if not _COMMAND.match(command):
+            lk.err((*path, "command"), "invalid-command",
+                   f"command '{command}' must be 1-32 lowercase letters, digits "
+                   "or '_' (without '/')")
+
+    def label(self, handler: Any) -> str:
+        return f"/{self.value(handler)}"
+
+    def filters(self, handler: Any) -> list[Any]:
+        return [Command(self.value(handler))]
