@@ -91,7 +91,7 @@ class _Handler:
             await self._refuse(message, data, runtime, locale, scope, "bad_arguments")
             return
         if not words and self.args is None:  # a regex trigger's named groups
-            groups = self.spec.kind.groups(self.spec, message.text or "")
+            groups = self.spec.kind.groups(self.spec, message)
         refusal = _document_ok(self.spec.document, message)
         if refusal:
             await self._refuse(message, data, runtime, locale, scope, refusal)

@@ -152,8 +152,8 @@ class HandlerKind:
         """Variables the trigger gives the action's arguments (a regex's named groups)."""
         return set()
 
-    def groups(self, handler: Any, text: str) -> dict[str, Any]:
-        """Those variables' values for a message's text (not for ``words`` kinds)."""
+    def groups(self, handler: Any, message: Message) -> dict[str, Any]:
+        """Those variables' values for a message (not for ``words`` kinds)."""
         return {}
 
     def label(self, handler: Any) -> str:

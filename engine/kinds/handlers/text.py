@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from aiogram import F
+from aiogram.types import Message
 
 from engine.scenario.kinds import HandlerKind, HandlerLinking
 from engine.scenario.walk import YamlPath
@@ -28,8 +29,8 @@ class TextTrigger(HandlerKind):
             return set(re.compile(self.value(handler)).groupindex)
         return set()
 
-    def groups(self, handler: Any, text: str) -> dict[str, Any]:
-        match = re.search(self.value(handler), text)
+    def groups(self, handler: Any, message: Message) -> dict[str, Any]:
+        match = re.search(self.value(handler), message.text or "")
         return match.groupdict() if match else {}
 
     def filters(self, handler: Any) -> list[Any]:
