@@ -73,8 +73,8 @@ def _command_menu(scenario: s.Scenario, store: TemplateStore) -> CommandMenu:
     commands in the private menu, group commands in the group menu (``any``: both)."""
     menu: dict[str, tuple[str, ...]] = {}
     for kind in ("private", "group"):
-        commands = [(h.trigger("command"), h.chat) for h in scenario.handlers]
-        found = [str(c) for c, chat in commands if c is not None and chat in (kind, "any")
+        commands = [(h.kind.command_name(h), h.chat) for h in scenario.handlers]
+        found = [c for c, chat in commands if c is not None and chat in (kind, "any")
                  and store.has_label(f"commands.{c}")]
         menu[kind] = tuple(dict.fromkeys(found))
     return menu

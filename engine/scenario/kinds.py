@@ -148,6 +148,11 @@ class HandlerKind:
     def link(self, lk: HandlerLinking, handler: Any, path: YamlPath) -> None:
         """Check the trigger (``path``: the handler's; the common keys are the linker's)."""
 
+    def command_name(self, handler: Any) -> str | None:
+        """The bot command this trigger answers (the command menu; the /start every bot
+        answers), if it is one."""
+        return None
+
     def variables(self, handler: Any) -> set[str]:
         """Variables the trigger gives the action's arguments (a regex's named groups)."""
         return set()

@@ -145,7 +145,7 @@ def check_messages(lk: _Linker) -> None:
 
 def _answers_start(handler: s.HandlerSpec) -> bool:
     """``/start`` in a private chat; a misspelt ``/Start`` has its own error already."""
-    command = str(handler.trigger("command") or "").lstrip("/").lower()
+    command = (handler.kind.command_name(handler) or "").lstrip("/").lower()
     return command == "start" and handler.chat != "group"
 
 

@@ -212,10 +212,6 @@ class HandlerSpec(Model):
         kind = self.kind
         return str(kind.value(self)) if kind.callback else None
 
-    def trigger(self, key: str) -> Any:
-        """The value of the trigger written ``key`` (None: the handler has another one)."""
-        return next((k.value(self) for k in self.kinds if k.key == key), None)
-
 
 class JobSpec(Model):
     """A background job: ``action`` runs every ``every`` seconds (outcomes are not routed; the

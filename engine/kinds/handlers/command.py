@@ -26,6 +26,9 @@ class CommandTrigger(HandlerKind):
                    f"command '{command}' must be 1-32 lowercase letters, digits "
                    "or '_' (without '/')")
 
+    def command_name(self, handler: Any) -> str | None:
+        return str(self.value(handler))
+
     def label(self, handler: Any) -> str:
         return f"/{self.value(handler)}"
 
