@@ -192,8 +192,9 @@ def test_the_stages_import_only_earlier_or_their_own() -> None:
 
 
 def test_the_kinds_are_a_value_defined_without_side_effects() -> None:
-    """engine/kinds: one module per kind, classes and functions only; no registry at import."""
-    for path in (ENGINE / "kinds").glob("*.py"):
+    """engine/kinds (and engine/kinds/handlers): one module per kind, classes and functions
+    only; no registry at import."""
+    for path in (ENGINE / "kinds").rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         calls = [node for node in tree.body if isinstance(node, ast.Expr | ast.Assign)
                  and any(isinstance(n, ast.Call) for n in ast.walk(node))]

@@ -12,7 +12,7 @@ from engine.scenario.walk import YamlPath
 
 __all__ = ["CommandTrigger"]
 
-_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
+_COMMAND = r"^[a-z0-9_]{1,32}$"  # compiled by re on first use
 
 
 class CommandTrigger(HandlerKind):
@@ -21,7 +21,7 @@ class CommandTrigger(HandlerKind):
 
     def link(self, lk: HandlerLinking, handler: Any, path: YamlPath) -> None:
         command = self.value(handler)
-        if not _COMMAND.match(command):
+        if not re.match(_COMMAND, command):
             lk.err((*path, "command"), "invalid-command",
                    f"command '{command}' must be 1-32 lowercase letters, digits "
                    "or '_' (without '/')")
