@@ -4,7 +4,8 @@ statistics."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from actions.tickets.store import TicketStatus, TicketStore, TransitionCode
 from actions.tickets.store.panel import TicketFilter
@@ -127,3 +128,14 @@ async def test_statistics_give_medians_per_manager_and_sla_breaches_per_day(
     assert figures == [{"id": ANN, "name": "Ann", "taken": 3, "done": 3, "median_take": 10,
                         "median_done": 50}]
     assert breaches == [(since.date(), 1)]  # the one taken after 20 minutes (and done after 90)
+
+
+async def test_breaches_count_on_the_day_the_ticket_opened_in_the_desks_time_zone(
+        store: TicketStore, clock: ManualClock) -> None:
+    tashkent = ZoneInfo("Asia/Tashkent")  # UTC+5
+    clock.current = datetime(2026, 3, 2, 21, 0, tzinfo=UTC)  # 02:00 on 3 March in Tashkent
+    since = datetime(2026, 3, 2, tzinfo=tashkent)
+    await store.create(VINS[0], 1001, 1001, "C", max_per_hour=9)
+    clock.advance(minutes=30)  # never taken: past SLA_NEW_MINUTES
+    _, breaches = await store.panel_stats(since, new_minutes=15, taken_minutes=60, tz=tashkent)
+    assert breaches == [(date(2026, 3, 2), 0), (date(2026, 3, 3), 1)]

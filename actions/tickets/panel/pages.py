@@ -214,7 +214,7 @@ class Panel:
         with store_errors():
             figures, breaches = await desk.store.panel_stats(
                 since, new_minutes=int(ctx.settings.get("SLA_NEW_MINUTES") or 0),
-                taken_minutes=int(ctx.settings.get("SLA_TAKEN_MINUTES") or 0))
+                taken_minutes=int(ctx.settings.get("SLA_TAKEN_MINUTES") or 0), tz=tz)
         chart = breaches_svg(breaches, self.pages.text(request, "stats_chart"))
         return self.pages.render(request, "stats.html", tz, login=login, figures=figures,
                                  breaches=breaches, chart=chart, days=days)

@@ -218,9 +218,9 @@ class PanelStore(StoreBase):
     # --- statistics -----------------------------------------------------------------------------
 
     async def panel_stats(self, since: datetime, *, new_minutes: int, taken_minutes: int,
-                          ) -> tuple[list[dict[str, Any]], list[tuple[date, int]]]:
+                          tz: tzinfo = UTC) -> tuple[list[dict[str, Any]], list[tuple[date, int]]]:
         """Per manager (tickets taken since ``since``): taken, done, median minutes to take and to
-        finish; and per day since then, the tickets that broke the SLA (taken later than
+        finish; and per day (in ``tz``) since then, the tickets that broke the SLA (taken later than
         ``new_minutes`` after opening, or finished later than ``taken_minutes`` after taking; 0: no
         limit; an open ticket past its limit counts on its opening day)."""
         now = self._now()
@@ -231,8 +231,8 @@ class PanelStore(StoreBase):
                 .order_by(Ticket.created_at))).all()
         people: dict[int, dict[str, Any]] = {}
         breaches: dict[date, int] = {}
-        day = since.date()
-        while day <= now.date():
+        day = since.astimezone(tz).date()
+        while day <= now.astimezone(tz).date():
             breaches[day] = 0
             day += timedelta(days=1)
         for manager_id, name, created, taken, done, status in rows:
@@ -241,7 +241,8 @@ class PanelStore(StoreBase):
             late_done = taken_minutes > 0 and taken is not None and status != TicketStatus.CANCELED and \
                 ((done or now) - taken) > timedelta(minutes=taken_minutes)
             if late_take or late_done:
-                breaches[created.date()] = breaches.get(created.date(), 0) + 1
+                opened = created.astimezone(tz).date()
+                breaches[opened] = breaches.get(opened, 0) + 1
             if manager_id is None or taken is None:
                 continue
             person = people.setdefault(int(manager_id), {
