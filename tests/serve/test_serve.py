@@ -312,3 +312,20 @@ async def test_metrics_include_what_the_desk_package_offers(deployment: Deployme
     assert metric(text, "tgflow_tickets_sla_breaches", bot="desk", status="NEW") == 0
     assert "# TYPE tgflow_tickets_delivery_failures_total counter" in text
     assert 'bot="cafe",status=' not in text  # the cafe has no desk
+
+
+async def test_the_desks_admin_panel_and_api_are_served_beside_the_webhooks(
+        deployment: Deployment) -> None:
+    """What the desk's package registers (pkg.add_route) is served by the real serve process."""
+    async with deployment.http.get(f"{deployment.base}/api/v1/openapi.json") as reply:
+        assert reply.status == 200
+        assert "/api/v1/tickets" in (await reply.json())["paths"]
+    async with deployment.http.get(f"{deployment.base}/api/v1/tickets",
+                                   headers={"X-Customer-Id": "5"}) as reply:
+        assert reply.status == 401  # no API_KEYS in this deployment: closed
+    async with deployment.http.get(f"{deployment.base}/admin/login",
+                                   headers={"Accept-Language": "en"}) as reply:
+        assert reply.status == 200
+        assert "Log in" in await reply.text()
+    async with deployment.http.get(f"{deployment.base}/admin/tickets", allow_redirects=False) as reply:
+        assert reply.status == 303
