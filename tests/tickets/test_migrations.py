@@ -61,8 +61,8 @@ async def test_the_migrated_schema_matches_the_models(empty_database_url: str) -
     await upgrade_database(empty_database_url)
     differences, facts = await inspect_database(empty_database_url)
     assert differences == []
-    assert facts["tables"] == sorted(["panel_accounts", "panel_sessions", "ticket_deliveries", "ticket_history",
-                                      "tickets", "tickets_outbox", VERSION_TABLE])
+    assert facts["tables"] == sorted(["panel_accounts", "panel_sessions", "ticket_deliveries",
+                                      "ticket_history", "tickets", "tickets_outbox", VERSION_TABLE])
     assert facts["revision"] == HEAD
     assert facts["checks"] == ["ck_tickets_status"]
     assert ("uq_tickets_open_customer_vin", ("customer_user_id", "vin"), True) in facts["indexes"]
