@@ -85,8 +85,9 @@ class Guard:
         if account is None or not _verify(account.password_hash, password):
             if account is None:
                 _verify(_DUMMY, password)
-            await self.kv.set(self._address_key(request), str(failures + 1),
-                              int(LOCK_FOR.total_seconds()))
+            # atomic (Redis INCR under serve): parallel guesses from one address all count; the
+            # window starts at the address's first failure
+            await self.kv.incr(self._address_key(request), LOCK_FOR.total_seconds())
             if account is not None and await self.store.login_failed(
                     account.id, lock_after=LOCK_AFTER, lock_for=LOCK_FOR):
                 return "!locked"
