@@ -15,7 +15,7 @@ from aiohttp import web
 
 from actions.tickets.archive import telegram_fetch
 from actions.tickets.desk_service import Desk, store_errors
-from actions.tickets.panel.render import LOCALES, Pages, breaches_svg
+from actions.tickets.panel.render import LOCALES, Pages, breaches_svg, card_link
 from actions.tickets.panel.security import COOKIE, LOGIN_CSRF_COOKIE, SESSION_TTL, Guard, Login, set_cookie
 from actions.tickets.reports import NoReport, read_report
 from actions.tickets.store import TicketStatus
@@ -151,6 +151,7 @@ class Panel:
         managers = await self._with_listed(ctx, managers)
         return self.pages.render(request, "ticket.html", tz, status, login=login, ticket=ticket,
                                  history=history, deliveries=deliveries, problem=problem,
+                                 card=card_link(ticket.card_chat_id, ticket.card_message_id),
                                  done=request.query.get("done", ""),
                                  managers=sorted(managers.items(), key=lambda m: m[1].lower()))
 

@@ -13,7 +13,7 @@ import yaml
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-__all__ = ["LOCALES", "Pages", "breaches_svg"]
+__all__ = ["LOCALES", "Pages", "breaches_svg", "card_link"]
 
 FOLDER = Path(__file__).resolve().parents[3] / "templates" / "vin_report" / "panel"
 LOCALES = ("ru", "uz", "en")
@@ -68,6 +68,14 @@ def locale_of(request: web.Request) -> str:
         if language in LOCALES:
             return language
     return LOCALES[0]
+
+
+def card_link(chat_id: int | None, message_id: int | None) -> str | None:
+    """Where a manager opens the ticket's card in Telegram: a supergroup's message link
+    (``-100`` + the internal id); None for a card not posted or in a chat without such links."""
+    if chat_id is None or message_id is None or not str(chat_id).startswith("-100"):
+        return None
+    return f"https://t.me/c/{str(chat_id)[4:]}/{message_id}"
 
 
 def breaches_svg(days: Sequence[tuple[date, int]], title: str) -> str:

@@ -15,7 +15,7 @@ import pytest
 
 from actions.tickets.panel.security import ADDRESS_LIMIT
 
-from ..desk_kit import VIN, Desk
+from ..desk_kit import MANAGER_CHAT, VIN, Desk
 from .kit import ENGLISH, PASSWORD, hidden, logged_in, panel_desk, service
 
 
@@ -111,3 +111,14 @@ async def test_the_list_pages_through_what_the_filters_keep(desk: Desk) -> None:
         assert 'id="total">27<' in (await client.get("/admin/tickets", params={"from": today})).text
         tomorrow = (desk.clock().date() + timedelta(days=1)).isoformat()
         assert 'id="total">0<' in (await client.get("/admin/tickets", params={"from": tomorrow})).text
+
+
+async def test_a_tickets_page_links_to_its_card_in_the_managers_group(desk: Desk) -> None:
+    await desk.alice.send(VIN)  # through the bot: the card is posted to the managers' group
+    card = desk.card_of(1).message_id
+    await service(desk).store.create(VIN, 6000, 6000, "Walk-in", max_per_hour=5)  # no card
+    async with logged_in(desk) as client:
+        with_card = (await client.get("/admin/tickets/1")).text.split('id="card"')[1]
+        assert f'href="https://t.me/c/{str(MANAGER_CHAT)[4:]}/{card}"' in with_card.split("</td>")[0]
+        without = (await client.get("/admin/tickets/2")).text.split('id="card"')[1]
+        assert "not posted yet" in without.split("</td>")[0]
