@@ -15,7 +15,7 @@ import pytest
 
 from actions.tickets.panel.security import ADDRESS_LIMIT
 
-from ..desk_kit import MANAGER_CHAT, VIN, Desk
+from ..desk_kit import MANAGER_CHAT, PDF, VIN, Desk
 from .kit import ENGLISH, PASSWORD, hidden, logged_in, panel_desk, service
 
 
@@ -122,3 +122,22 @@ async def test_a_tickets_page_links_to_its_card_in_the_managers_group(desk: Desk
         assert f'href="https://t.me/c/{str(MANAGER_CHAT)[4:]}/{card}"' in with_card.split("</td>")[0]
         without = (await client.get("/admin/tickets/2")).text.split('id="card"')[1]
         assert "not posted yet" in without.split("</td>")[0]
+
+
+async def test_a_reopened_ticket_delivers_its_corrected_report_to_the_customer(desk: Desk) -> None:
+    corrected = PDF.replace(b"<< >>", b"<< /Corrected true >>", 1)
+    await desk.alice.send(VIN)
+    card = desk.card_of(1).message_id
+    await desk.ann.click_data(card, "take:1")
+    await desk.ann.send_document(PDF, "report.pdf", "application/pdf", reply_to=card)
+    async with logged_in(desk) as client:
+        csrf = hidden((await client.get("/admin/tickets/1")).text)
+        reopened = await client.post("/admin/tickets/1/reopen", data={"csrf": csrf, "reason": "wrong trim"})
+        assert reopened.status_code == 303
+        await desk.ann.send_document(corrected, "report-fixed.pdf", "application/pdf", reply_to=card)
+        reports = [m for m in desk.alice.messages if m.document]
+        assert len(reports) == 2  # the first report and the corrected one
+        page = (await client.get("/admin/tickets/1")).text
+        assert 'id="status">done<' in page
+        assert page.split('id="history"')[1].count("report delivered") == 2
+        assert (await client.get("/admin/tickets/1/report")).content == corrected
