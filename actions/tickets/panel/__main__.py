@@ -8,7 +8,7 @@ import os
 import re
 import sys
 
-from actions.tickets.panel.security import hash_password
+from actions.tickets.panel.security import PASSWORD_LIMIT, hash_password
 from actions.tickets.store import DEFAULT_DATABASE_URL, create_store, upgrade_database
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
@@ -41,6 +41,9 @@ def main(argv: list[str]) -> int:
     password = sys.stdin.readline().rstrip("\n")
     if len(password) < MIN_PASSWORD:
         print(f"the password must have at least {MIN_PASSWORD} characters", file=sys.stderr)
+        return 2
+    if len(password) > PASSWORD_LIMIT:  # the log-in form would cut it and never match
+        print(f"the password must have at most {PASSWORD_LIMIT} characters", file=sys.stderr)
         return 2
     return asyncio.run(run(argv[0], argv[1], password))
 

@@ -16,7 +16,15 @@ from aiohttp import web
 from actions.tickets.archive import telegram_fetch
 from actions.tickets.desk_service import Desk, store_errors
 from actions.tickets.panel.render import LOCALES, Pages, breaches_svg, card_link
-from actions.tickets.panel.security import COOKIE, LOGIN_CSRF_COOKIE, SESSION_TTL, Guard, Login, set_cookie
+from actions.tickets.panel.security import (
+    COOKIE,
+    LOGIN_CSRF_COOKIE,
+    PASSWORD_LIMIT,
+    SESSION_TTL,
+    Guard,
+    Login,
+    set_cookie,
+)
 from actions.tickets.reports import NoReport, read_report
 from actions.tickets.store import TicketStatus
 from actions.tickets.store.panel import TicketFilter
@@ -55,7 +63,7 @@ class Panel:
         form = await request.post()
         if not Guard.csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE, ""), form.get("csrf")):
             return await self.login_page(request, ctx, "login_expired", status=403)
-        name, password = str(form.get("name", ""))[:64], str(form.get("password", ""))[:256]
+        name, password = str(form.get("name", ""))[:64], str(form.get("password", ""))[:PASSWORD_LIMIT]
         result = await self.guard.log_in(request, name, password)
         if result is None or result.startswith("!"):
             reason = (result or "!wrong")[1:]

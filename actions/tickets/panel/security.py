@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from actions.tickets.store import TicketStore
 from engine.runtime.storage import KeyValueStore
 
-__all__ = ["COOKIE", "LOGIN_CSRF_COOKIE", "Guard", "Login", "hash_password"]
+__all__ = ["COOKIE", "LOGIN_CSRF_COOKIE", "PASSWORD_LIMIT", "Guard", "Login", "hash_password"]
 
 COOKIE = "tgflow_panel"
 LOGIN_CSRF_COOKIE = "tgflow_panel_login"
@@ -24,6 +24,7 @@ SESSION_TTL = timedelta(hours=8)
 LOCK_AFTER = 5  # failures in a row lock an account ...
 LOCK_FOR = timedelta(minutes=15)  # ... for this long
 ADDRESS_LIMIT = 20  # failures from one address within LOCK_FOR refuse it too
+PASSWORD_LIMIT = 256  # characters the log-in form reads (the account command refuses longer ones)
 _HASHER = PasswordHasher()
 _DUMMY = _HASHER.hash(secrets.token_urlsafe(16))  # unknown names cost the same time as known ones
 

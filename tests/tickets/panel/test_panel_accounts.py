@@ -40,6 +40,7 @@ def test_an_account_is_created_once_and_its_password_changed(
     assert run(["set-password", "ops"], "another long secret") == 0
     assert run(["set-password", "nobody"], "another long secret") == 1
     assert run(["create-user", "new"], "short") == 2  # under 12 characters
+    assert run(["create-user", "new"], "x" * 257) == 2  # longer than the log-in form reads
     assert run(["create-user", "bad name!"], "a long enough secret") == 2
 
 
