@@ -15,7 +15,7 @@ from aiohttp import web
 
 from actions.tickets.archive import telegram_fetch
 from actions.tickets.desk_service import Desk, store_errors
-from actions.tickets.panel.render import LOCALES, Pages, breaches_svg, card_link
+from actions.tickets.panel.render import LOCALES, Pages, breaches_svg, card_link, medians_svg
 from actions.tickets.panel.security import (
     COOKIE,
     LOGIN_CSRF_COOKIE,
@@ -225,8 +225,10 @@ class Panel:
                 since, new_minutes=int(ctx.settings.get("SLA_NEW_MINUTES") or 0),
                 taken_minutes=int(ctx.settings.get("SLA_TAKEN_MINUTES") or 0), tz=tz)
         chart = breaches_svg(breaches, self.pages.text(request, "stats_chart"))
+        medians = medians_svg(figures, self.pages.text(request, "stats_to_take"),
+                              self.pages.text(request, "stats_to_done"))
         return self.pages.render(request, "stats.html", tz, login=login, figures=figures,
-                                 breaches=breaches, chart=chart, days=days)
+                                 breaches=breaches, chart=chart, medians=medians, days=days)
 
 
 def _redirect(location: str) -> web.Response:

@@ -4,7 +4,7 @@ locale in ``panel/<locale>.yaml``, dates in the desk's time zone, and the SLA ch
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -12,8 +12,9 @@ from typing import Any
 import yaml
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import escape
 
-__all__ = ["LOCALES", "Pages", "breaches_svg", "card_link"]
+__all__ = ["LOCALES", "Pages", "breaches_svg", "card_link", "medians_svg"]
 
 FOLDER = Path(__file__).resolve().parents[3] / "templates" / "vin_report" / "panel"
 LOCALES = ("ru", "uz", "en")
@@ -98,3 +99,29 @@ def breaches_svg(days: Sequence[tuple[date, int]], title: str) -> str:
     return (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" '
             f'viewBox="0 0 {total_width} {top + height + 20}" width="{total_width}" '
             f'height="{top + height + 20}"><title>{title}</title>{"".join(bars)}</svg>')
+
+
+def medians_svg(figures: Sequence[Mapping[str, Any]], take_label: str, done_label: str) -> str:
+    """Two bars per manager on one scale: the median minutes to take a ticket and to finish it
+    (the statistics' ``median_take`` / ``median_done``; none: no bar, a dash). Names and labels are
+    escaped: a name is whatever Telegram says."""
+    label_width, bar_width, bar, gap, legend = 150, 300, 10, 8, 20
+    most = max((f[k] or 0 for f in figures for k in ("median_take", "median_done")), default=0) or 1
+    parts = [f'<rect x="0" y="2" width="10" height="10" class="take"/>'
+             f'<text x="14" y="11">{escape(take_label)}</text>'
+             f'<rect x="{label_width + 80}" y="2" width="10" height="10" class="finish"/>'
+             f'<text x="{label_width + 94}" y="11">{escape(done_label)}</text>']
+    for i, figure in enumerate(figures):
+        y = legend + i * (2 * bar + gap)
+        parts.append(f'<text x="0" y="{y + bar + 3}">{escape(str(figure["name"])[:24])}</text>')
+        for j, (key, kind, label) in enumerate((("median_take", "take", take_label),
+                                                ("median_done", "finish", done_label))):
+            value = figure[key]
+            shown = "—" if value is None else str(value)
+            width = round(bar_width * value / most) if value else 0
+            parts.append(f'<rect x="{label_width}" y="{y + j * bar}" width="{width}" height="{bar - 1}" '
+                         f'class="{kind}"><title>{escape(label)}: {shown}</title></rect>'
+                         f'<text x="{label_width + width + 4}" y="{y + j * bar + bar - 1}">{shown}</text>')
+    width, height = label_width + bar_width + 40, legend + len(figures) * (2 * bar + gap)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" viewBox="0 0 {width} '
+            f'{height}" width="{width}" height="{height}">{"".join(parts)}</svg>')

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from actions.tickets.panel.render import medians_svg
 from actions.tickets.panel.security import ADDRESS_LIMIT
 
 from ..desk_kit import MANAGER_CHAT, PDF, VIN, Desk
@@ -141,3 +142,26 @@ async def test_a_reopened_ticket_delivers_its_corrected_report_to_the_customer(d
         assert 'id="status">done<' in page
         assert page.split('id="history"')[1].count("report delivered") == 2
         assert (await client.get("/admin/tickets/1/report")).content == corrected
+
+
+async def test_statistics_draw_each_managers_medians(desk: Desk) -> None:
+    await desk.alice.send(VIN)
+    card = desk.card_of(1).message_id
+    desk.clock.advance(timedelta(minutes=10))
+    await desk.ann.click_data(card, "take:1")
+    desk.clock.advance(timedelta(minutes=30))
+    await desk.ann.send_document(PDF, "report.pdf", "application/pdf", reply_to=card)
+    async with logged_in(desk) as client:
+        page = (await client.get("/admin/stats", params={"lang": "en"})).text
+    chart = page.split('id="medians"')[1].split("</svg>")[0]
+    assert ">Ann<" in chart
+    assert "<title>Median minutes to take: 10</title>" in chart
+    assert "<title>Median minutes to finish: 30</title>" in chart
+
+
+def test_the_medians_chart_escapes_what_telegram_calls_a_manager() -> None:
+    chart = medians_svg([{"name": "<script>x</script>", "median_take": 4, "median_done": None}],
+                        "to take", "to <finish>")
+    assert "<script>" not in chart
+    assert "&lt;script&gt;" in chart
+    assert "to &lt;finish&gt;: —" in chart  # no median yet: no bar, a dash
