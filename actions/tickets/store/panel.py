@@ -67,11 +67,16 @@ class PanelStore(StoreBase):
         return True
 
     async def set_password(self, name: str, password_hash: str) -> bool:
+        """A new password (the lock lifted); every session of the account ends, so a password
+        changed after a leak shuts out whoever used it. False when there is no such account."""
         async with self._transaction(write=True) as session:
-            result = await session.execute(update(PanelAccount).where(PanelAccount.name == name)
-                                           .values(password_hash=password_hash, failed_logins=0,
-                                                   locked_until=None))
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            account_id = await session.scalar(select(PanelAccount.id).where(PanelAccount.name == name))
+            if account_id is None:
+                return False
+            await session.execute(update(PanelAccount).where(PanelAccount.id == account_id)
+                                  .values(password_hash=password_hash, failed_logins=0, locked_until=None))
+            await session.execute(delete(PanelSession).where(PanelSession.account_id == account_id))
+            return True
 
     async def account(self, name: str) -> AccountView | None:
         async with self._transaction(write=False) as session:

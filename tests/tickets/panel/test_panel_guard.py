@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from actions.tickets.panel.render import medians_svg
-from actions.tickets.panel.security import ADDRESS_LIMIT
+from actions.tickets.panel.security import ADDRESS_LIMIT, hash_password
 
 from ..desk_kit import MANAGER_CHAT, PDF, VIN, Desk
 from .kit import ENGLISH, PASSWORD, hidden, logged_in, panel_desk, service
@@ -165,3 +165,12 @@ def test_the_medians_chart_escapes_what_telegram_calls_a_manager() -> None:
     assert "<script>" not in chart
     assert "&lt;script&gt;" in chart
     assert "to &lt;finish&gt;: —" in chart  # no median yet: no bar, a dash
+
+
+async def test_a_changed_password_ends_the_accounts_sessions(desk: Desk) -> None:
+    async with logged_in(desk) as client:
+        assert (await client.get("/admin/tickets")).status_code == 200
+        assert await service(desk).store.set_password("root", hash_password("a new long password"))
+        reply = await client.get("/admin/tickets")
+        assert reply.status_code == 303
+        assert reply.headers["Location"] == "/admin/login"
