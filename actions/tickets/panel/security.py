@@ -80,7 +80,11 @@ class Guard:
             return "!locked"
         account = await self.store.account(name)
         now = self.store.clock()
-        if account is not None and account.locked_until is not None and account.locked_until > now:
+        # a name nobody has locks like an account (its failures counted in the key-value store),
+        # so "locked" does not tell that a name exists
+        unknown_key = f"panel:unknown-name:{token_hash(name)}"
+        if (account is not None and account.locked_until is not None and account.locked_until > now) \
+                or (account is None and int(await self.kv.get(unknown_key) or 0) >= LOCK_AFTER):
             _verify(_DUMMY, password)
             return "!locked"
         if account is None or not _verify(account.password_hash, password):
@@ -89,10 +93,12 @@ class Guard:
             # atomic (Redis INCR under serve): parallel guesses from one address all count; the
             # window starts at the address's first failure
             await self.kv.incr(self._address_key(request), LOCK_FOR.total_seconds())
-            if account is not None and await self.store.login_failed(
-                    account.id, lock_after=LOCK_AFTER, lock_for=LOCK_FOR):
-                return "!locked"
-            return "!wrong"
+            if account is None:
+                locked = await self.kv.incr(unknown_key, LOCK_FOR.total_seconds()) >= LOCK_AFTER
+            else:
+                locked = await self.store.login_failed(account.id, lock_after=LOCK_AFTER,
+                                                       lock_for=LOCK_FOR)
+            return "!locked" if locked else "!wrong"
         token = secrets.token_urlsafe(32)
         await self.store.open_session(account.id, token_hash(token), secrets.token_urlsafe(24),
                                       SESSION_TTL)

@@ -174,3 +174,11 @@ async def test_a_changed_password_ends_the_accounts_sessions(desk: Desk) -> None
         reply = await client.get("/admin/tickets")
         assert reply.status_code == 303
         assert reply.headers["Location"] == "/admin/login"
+
+
+async def test_a_name_nobody_has_locks_like_an_account_so_locking_reveals_no_name(desk: Desk) -> None:
+    async with httpx.AsyncClient(base_url=desk.play.http_url, headers=ENGLISH) as client:
+        answers = [await log_in(client, "nobody", f"guess {n}") for n in range(5)]
+    assert [a.status_code for a in answers] == [401] * 5
+    assert "log-in is locked for 15 minutes" not in answers[3].text
+    assert "log-in is locked for 15 minutes" in answers[4].text  # as root's fifth failure says
