@@ -27,7 +27,7 @@ from actions.tickets.store.migrate import MIGRATIONS_DIR, VERSION_TABLE, current
 from actions.tickets.store.models import Base
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "0005"
+HEAD = "0006"
 
 
 def schema_differences(connection: Connection) -> list[Any]:

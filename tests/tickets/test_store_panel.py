@@ -139,3 +139,18 @@ async def test_breaches_count_on_the_day_the_ticket_opened_in_the_desks_time_zon
     clock.advance(minutes=30)  # never taken: past SLA_NEW_MINUTES
     _, breaches = await store.panel_stats(since, new_minutes=15, taken_minutes=60, tz=tashkent)
     assert breaches == [(date(2026, 3, 2), 0), (date(2026, 3, 3), 1)]
+
+
+async def test_failures_further_apart_than_the_lock_out_do_not_add_up(
+        store: TicketStore, clock: ManualClock) -> None:
+    assert await store.add_account("root", "hash")
+    account = await store.account("root")
+    assert account is not None
+    for _ in range(4):
+        assert not await store.login_failed(account.id, lock_after=5, lock_for=timedelta(minutes=15))
+    clock.advance(minutes=16)  # a typo today, four last week: no lock
+    assert not await store.login_failed(account.id, lock_after=5, lock_for=timedelta(minutes=15))
+    for _ in range(3):
+        clock.advance(minutes=14)  # each within the window of the previous: the row goes on
+        assert not await store.login_failed(account.id, lock_after=5, lock_for=timedelta(minutes=15))
+    assert await store.login_failed(account.id, lock_after=5, lock_for=timedelta(minutes=15))

@@ -86,13 +86,16 @@ class PanelStore(StoreBase):
 
     async def login_failed(self, account_id: int, *, lock_after: int, lock_for: timedelta) -> bool:
         """Count a failed log-in; the ``lock_after``-th in a row locks the account for ``lock_for``
-        (True then)."""
+        (True then). A failure more than ``lock_for`` after the previous one starts a new row."""
         now = self._now()
         async with self._transaction(write=True) as session:
             row = await session.get(PanelAccount, account_id, with_for_update=True)
             if row is None:
                 return False
+            if row.last_failed_at is None or now - row.last_failed_at > lock_for:
+                row.failed_logins = 0
             row.failed_logins += 1
+            row.last_failed_at = now
             if row.failed_logins >= lock_after:
                 row.failed_logins, row.locked_until = 0, now + lock_for
                 return True

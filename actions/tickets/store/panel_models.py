@@ -24,6 +24,7 @@ class PanelAccount(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # migration 0006
 
 
 class PanelSession(Base):
