@@ -120,6 +120,10 @@ async def test_actions_change_the_ticket_write_its_history_and_update_the_card(d
         await desk.alice.send(VIN_US)
         canceled = await client.post("/admin/tickets/2/cancel", data={"csrf": csrf, "reason": "test order"})
         assert canceled.status_code == 303
+        told = desk.alice.last.content  # in her language, without the desk's inner reason
+        assert told.startswith("❌ Заявка №2")
+        assert "отменена службой поддержки" in told
+        assert "test order" not in told
     ticket = await service(desk).store.get(2)
     assert ticket is not None
     assert ticket.status.value == "CANCELED"
