@@ -18,6 +18,7 @@ import pytest
 from actions.regos.emulator import RegosEmulator, RegosEmulatorServer, demo_shop
 from actions.regos.emulator.faults import SimpleKind
 from actions.regos.emulator.shop import ShopItem
+from actions.regos.errors import RegosTimeout
 from actions.shop.sandbox_checks import cart_fixture, customer_fixture
 from engine.actions import ChatInfo, UserInfo
 from engine.testing import Actor, Playground
@@ -65,7 +66,13 @@ async def known_with_a_cart(play: Playground, user: Actor, phone: str, item: Sho
     ctx = play.app.runtime.action_context(
         UserInfo(account.id, account.first_name, account.last_name, account.username, "ru"),
         ChatInfo(user.chat.id, user.chat.type, user.chat.title), "ru", {})
-    assert await customer_fixture({"phone": phone}, ctx) is None
+    for attempt in range(3):  # setup, not the test: its writes share the storm's 0.5 s timeout
+        try:
+            assert await customer_fixture({"phone": phone}, ctx) is None
+            break
+        except RegosTimeout:  # a busy machine; linking again finds the customer by phone first
+            if attempt == 2:
+                raise
     qty = -(-MIN_ORDER // int(item.prices[1]))
     assert await cart_fixture([{"item_id": item.id, "qty": qty}], ctx) is None
 

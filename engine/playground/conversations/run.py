@@ -256,13 +256,19 @@ async def run_paths(paths: list[str]) -> int:
     """``python -m engine test``: play every file, print one line per pass and the report of
     every failure; 1 if any failed (or none was found)."""
     files = conversation_files(paths)
-    for quiet in ("engine.storage", "engine.sandbox"):  # expected in a sandbox: no Redis, no REGOS
-        logging.getLogger(quiet).setLevel(logging.ERROR)
+    quiet = [logging.getLogger(name) for name in ("engine.storage", "engine.sandbox")]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:  # expected in a sandbox: no Redis, no REGOS
+        logger.setLevel(logging.ERROR)
     failed = 0
-    for file in files:
-        outcome = await run_file(file)
-        print(outcome.report, flush=True)
-        failed += not outcome.passed
+    try:
+        for file in files:
+            outcome = await run_file(file)
+            print(outcome.report, flush=True)
+            failed += not outcome.passed
+    finally:  # the caller's logging as it was (tests run this in process, before others)
+        for logger, level in zip(quiet, levels, strict=True):
+            logger.setLevel(level)
     print(f"{len(files)} conversation(s): {len(files) - failed} passed, {failed} failed",
           file=sys.stderr)
     return 1 if failed or not files else 0
