@@ -1,6 +1,7 @@
 """In process, no network for Telegram: updates/s of one bot on the browse flow.
 
     .venv/bin/python -m bench.inprocess --bot engine|handwritten [--customers N] [--profile FILE]
+                                        [--count-calls]
 
 Updates go straight to the dispatcher (``feed_update``), the Bot API is the emulator as an
 aiogram session, REGOS is the emulator over loopback (rate limits lifted, the same for both
@@ -16,6 +17,7 @@ import contextlib
 import cProfile
 import json
 import logging
+import pstats
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -41,6 +43,7 @@ from engine.testing import TOKEN, Playground
 ORDERS = Path(__file__).resolve().parent.parent / "scenarios" / "orders.yaml"
 HAND_TOKEN = "654321:HAND-WRITTEN"
 WARMUP = 5
+COUNT_ONLY = "-"  # profile to count calls, write no file
 
 
 def regos_environ(base_url: str) -> dict[str, str]:
@@ -88,13 +91,20 @@ async def measure(which: str, customers: int, profile: str = "") -> dict[str, fl
                 profiler.enable()
             for n in range(customers):
                 await Customer.new(emu, token, f"User{n}", feed).browse()
+            calls = 0
             if profiler is not None:
                 profiler.disable()
-                profiler.dump_stats(profile)
+                stats = pstats.Stats(profiler)
+                calls = stats.total_calls  # type: ignore[attr-defined]
+                if profile != COUNT_ONLY:
+                    stats.dump_stats(profile)
             elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     updates = customers * UPDATES_PER_CUSTOMER
-    return {"updates": updates, "seconds": elapsed, "updates_per_s": updates / elapsed,
-            "cpu_ms_per_update": cpu / updates * 1000}
+    result = {"updates": updates, "seconds": elapsed, "updates_per_s": updates / elapsed,
+              "cpu_ms_per_update": cpu / updates * 1000}
+    if calls:  # under the profiler: its counts, not its (slowed) times
+        result = {"updates": updates, "python_calls_per_update": calls / updates}
+    return result
 
 
 def main() -> None:
@@ -102,9 +112,12 @@ def main() -> None:
     parser.add_argument("--bot", choices=("engine", "handwritten"), required=True)
     parser.add_argument("--customers", type=int, default=40)
     parser.add_argument("--profile", default="", help="write cProfile stats of the measured part here")
+    parser.add_argument("--count-calls", action="store_true",
+                        help="print Python function calls per update (steady on a noisy machine)")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
-    print(json.dumps(asyncio.run(measure(args.bot, args.customers, args.profile))))
+    profile = COUNT_ONLY if args.count_calls and not args.profile else args.profile
+    print(json.dumps(asyncio.run(measure(args.bot, args.customers, profile))))
 
 
 if __name__ == "__main__":

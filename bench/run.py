@@ -138,6 +138,12 @@ def in_process(rows: list[tuple[str, str, str, str, str]], customers: str) -> No
     eng, hand = statistics.median(speed["engine"]), statistics.median(speed["handwritten"])
     rows.append(("in process: updates/s", f"{eng:.0f}", f"{hand:.0f}",
                  f"engine/hand >= 1.0x (is {eng / hand:.2f}x)", verdict(eng >= hand)))
+    calls = {bot: run("bench.inprocess", "--bot", bot, "--customers", customers,
+                      "--count-calls")[0]["python_calls_per_update"]
+             for bot in ("engine", "handwritten")}
+    rows.append(("in process: Python calls/update", f"{calls['engine']:.0f}",
+                 f"{calls['handwritten']:.0f}",
+                 "no target: steady on a noisy machine, for before/after", ""))
 
 
 def end_to_end(rows: list[tuple[str, str, str, str, str]], storage: str, users: str,
