@@ -157,6 +157,21 @@ def test_label_with_escape_renders_markup_that_a_message_keeps_as_is(
     )
 
 
+def test_a_label_without_jinja_renders_exactly_as_a_template_would(
+        store_of: Callable[[Files], TemplateStore]) -> None:
+    """Plain labels skip the template engine (most button texts); the result must not differ."""
+    store = store_of({"ru/labels.yaml": 'plain: "<b>Cart</b> & {co} 100%   \n"\n'
+                                        'dynamic: "<b>Cart</b> & {co} {{ n }}%"\n'})
+    text = store.render_label("plain", "ru", {"n": 1})
+    assert text == "<b>Cart</b> & {co} 100%"
+    assert not isinstance(text, Markup)
+    html = store.render_label("plain", "ru", escape=True)
+    assert html == Markup("<b>Cart</b> & {co} 100%")
+    assert isinstance(html, Markup)
+    assert store.render_label("dynamic", "ru", {"n": 100}) == "<b>Cart</b> & {co} 100%"
+    assert store.render_label("dynamic", "ru", {"n": 100}, escape=True) == html
+
+
 # ------------------------------------------------------------------------------ render errors
 
 

@@ -302,6 +302,8 @@ class TemplateStore:
         unit = self._label_table[effective].get(key)
         if unit is None:
             raise self._unknown("label", key, self.label_keys(), effective)
+        if unit.text is not None:  # no Jinja in it: nothing to render
+            return Markup(unit.text) if escape else unit.text
         template = unit.template if escape or unit.plain is None else unit.plain
         variables = context_vars(data, effective, timezone, self._timezone)
         try:

@@ -63,6 +63,8 @@ class Unit:
     refs: tuple[Ref, ...]
     key_line: int = 1
     key_col: int = 1
+    #: a label with no Jinja syntax at all: its text, rendered without running a template
+    text: str | None = None
 
 
 @dataclass
@@ -144,9 +146,11 @@ def compile_label(env: ImmutableSandboxedEnvironment, source: LabelSource, local
         if cache is not None:
             cache.put(key, found)
     assert found.plain is not None
+    static = None if any(mark in source.text for mark in ("{{", "{%", "{#")) \
+        else source.text.rstrip()
     return Unit("label", source.key, locale, file, source.first_line, from_code(env, found.code),
                 from_code(env, found.plain), found.variables, frozenset(), (),
-                source.key_line, source.key_col)
+                source.key_line, source.key_col, static)
 
 
 def check_locales(messages: Mapping[str, Mapping[str, Unit]],
