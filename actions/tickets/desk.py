@@ -10,10 +10,8 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from aiogram.exceptions import TelegramAPIError
-
 from actions.tickets.desk_service import Desk, display_name, store_errors
-from actions.tickets.store import TicketId, TicketView, TransitionCode
+from actions.tickets.store import TicketId, TransitionCode
 from actions.tickets.views import stats_data, ticket_data
 from engine.actions import ActionContext, Result, action
 
@@ -45,18 +43,8 @@ async def take(ctx: ActionContext, *, ticket_id: TicketId) -> Result:
     if outcome == "ok":
         ctx.log.info("ticket %s taken", ticket_id)
         await desk.refresh_card(ctx.notifier, ctx.settings, result.ticket, now)
-        await _tell_customer(ctx, desk, "customer_taken", result.ticket, data)
+        await desk.tell_customer(ctx.notifier, "customer_taken", result.ticket, now)
     return Result.of(outcome, ticket=data)
-
-
-async def _tell_customer(ctx: ActionContext, desk: Desk, message: str, ticket: TicketView,
-                         data: dict[str, object]) -> None:
-    """A courtesy note to the customer, in their language; one who blocked the bot is not an error."""
-    try:
-        await ctx.notifier.send(message, ticket.customer_chat_id, {"ticket": data},
-                                locale=await desk.locale_of(ticket))
-    except TelegramAPIError as exc:
-        log.info("customer of ticket %s not told (%s): %s", data["id"], message, exc)
 
 
 @action(outcomes=("ok", "not_found"), provides=("ticket",))

@@ -99,6 +99,16 @@ class Desk:
             return ticket.customer_locale
         return await self.kv.get(self._locale_key(ticket.customer_user_id))
 
+    async def tell_customer(self, notifier: NotifierProtocol, message: str, ticket: TicketView,
+                            now: datetime) -> None:
+        """A courtesy note to the ticket's customer (``message`` with ``ticket``), in their
+        language; a customer who blocked the bot or never started it is not an error."""
+        try:
+            await notifier.send(message, ticket.customer_chat_id,
+                                {"ticket": ticket_data(ticket, now)}, locale=await self.locale_of(ticket))
+        except TelegramAPIError as exc:
+            log.info("customer of ticket %s not told (%s): %s", ticket.id, message, exc)
+
     # ------------------------------------------------------------------ cards
 
     async def post_card(self, notifier: NotifierProtocol, settings: Mapping[str, Any],

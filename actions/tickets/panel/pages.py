@@ -26,9 +26,8 @@ from actions.tickets.panel.security import (
     set_cookie,
 )
 from actions.tickets.reports import NoReport, read_report
-from actions.tickets.store import TicketStatus, TicketView
+from actions.tickets.store import TicketStatus
 from actions.tickets.store.panel import TicketFilter
-from actions.tickets.views import ticket_data
 from engine.routes import RouteContext
 from engine.settings import timezone_of
 
@@ -198,7 +197,7 @@ class Panel:
         ctx.log.info("panel: %s %s ticket %s", by, action, ticket_id)
         await desk.refresh_card(ctx.notifier, ctx.settings, result.ticket, ctx.now())
         if action == "cancel":  # the customer is told, in their language (not the inner reason)
-            await _tell_customer(ctx, desk, result.ticket)
+            await desk.tell_customer(ctx.notifier, "customer_canceled", result.ticket, ctx.now())
         raise web.HTTPSeeOther(f"/admin/tickets/{ticket_id}?done={action}")
 
     async def report(self, request: web.Request, ctx: RouteContext) -> web.StreamResponse:
@@ -232,15 +231,6 @@ class Panel:
                               self.pages.text(request, "stats_to_done"))
         return self.pages.render(request, "stats.html", tz, login=login, figures=figures,
                                  breaches=breaches, chart=chart, medians=medians, days=days)
-
-
-async def _tell_customer(ctx: RouteContext, desk: Desk, ticket: TicketView) -> None:
-    try:
-        await ctx.notifier.send("customer_canceled", ticket.customer_chat_id,
-                                {"ticket": ticket_data(ticket, ctx.now())},
-                                locale=await desk.locale_of(ticket))
-    except TelegramAPIError as exc:  # blocked the bot, never started it: the ticket is canceled
-        ctx.log.info("customer of ticket %s not told of the cancel: %s", ticket.id, exc)
 
 
 def _redirect(location: str) -> web.Response:
