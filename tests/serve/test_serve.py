@@ -188,6 +188,26 @@ def bot_messages(deployment: Deployment) -> int:
     return len(deployment.emulator.bot_messages(chat, include_deleted=True))
 
 
+async def settled(deployment: Deployment) -> None:
+    """Wait until the café bot has finished every update the emulator delivered to it.
+
+    A reply can arrive before its update is done (a window's keyboard follows its text), and an
+    earlier test's update may still be running: a click must not land on a message about to be
+    replaced.
+    """
+    async def done() -> bool:
+        delivered = sum(1 for a in deployment.emulator.webhooks.attempts
+                        if a.token == CAFE and a.ok)
+        handled = metric(await deployment.metrics(), "tgflow_update_handling_seconds_count",
+                         bot="cafe")
+        return handled >= delivered
+
+    deadline = asyncio.get_running_loop().time() + 20
+    while not await done():
+        assert asyncio.get_running_loop().time() < deadline, "the café bot is still busy"
+        await asyncio.sleep(0.05)
+
+
 def start_update(deployment: Deployment, update_id: int) -> bytes:
     alice = deployment.alice.to_json()
     return json.dumps({"update_id": update_id, "message": {
@@ -289,7 +309,7 @@ async def test_metrics_count_who_entered_each_window_and_where_from(deployment: 
     sent = bot_messages(deployment)
     emulator.send_text(CAFE, chat, alice, "/start")
     await until(lambda: bot_messages(deployment) > sent)
-    await asyncio.sleep(0.3)
+    await settled(deployment)
     before = await deployment.metrics()
     emulator.click_text(CAFE, chat, alice, "☕ Drinks")
     labels = {"bot": "cafe", "window": "main.drinks"}
@@ -301,7 +321,8 @@ async def test_metrics_count_who_entered_each_window_and_where_from(deployment: 
     assert metric(after, "tgflow_window_moves_total", **moved) == \
         metric(before, "tgflow_window_moves_total", **moved) + 1
     emulator.send_text(CAFE, chat, alice, "/start")  # leave Alice at the menu
-    await asyncio.sleep(0.5)
+    await until(lambda: "Pick" not in (emulator.bot_messages(chat)[-1].content or ""))
+    await settled(deployment)
 
 
 async def test_metrics_include_what_the_desk_package_offers(deployment: Deployment) -> None:
