@@ -4,9 +4,11 @@ replies carrying a document; side messages through the notifier. On the test hel
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -135,6 +137,25 @@ async def test_ordinary_chatter_in_the_group_is_ignored(desk: Desk) -> None:
     before = len(desk.in_group.messages)
     await desk.in_group.send("привет всем")
     assert len(desk.in_group.messages) == before
+
+
+async def test_choosing_the_handler_of_an_update_never_hops_to_a_worker_thread(
+        desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    """aiogram runs a filter that is not a coroutine in a thread (``asyncio.to_thread``) each
+    time it tries a handler; the compiled chat-type and trigger filters are coroutines."""
+    hops: list[object] = []
+    real = asyncio.to_thread
+
+    async def counted(func: Any, /, *args: Any, **kwargs: Any) -> Any:
+        hops.append(func)
+        return await real(func, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "to_thread", counted)
+    customer = await open_ticket(desk)  # commands, text patterns, a dialog input
+    await desk.in_group.click("Взять")  # a side message's button (callback: take)
+    await desk.in_group.send("привет всем")  # a fall-back in the group
+    assert customer.last.text == "Заявка №1 создана."
+    assert [repr(h)[:300] for h in hops] == []
 
 
 def line_col_of(after: str, key: str) -> str:

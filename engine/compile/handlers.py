@@ -19,6 +19,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager
 
 from engine.compile.executors import handlers_of
+from engine.compile.filters import on_loop
 from engine.compile.values import CompiledCall, CompiledHandler, CompiledRoute, StateMap
 from engine.scenario import schema as s
 
@@ -71,9 +72,10 @@ def build_handlers(scenario: s.Scenario, calls: Mapping[int, CompiledCall],
         kind = spec.kind  # the trigger's filters: engine/kinds/handlers/
         if kind.event == "callback_query":
             observer = (after if kind.late else before).callback_query
-            observer.register(entry.on_callback, *kind.filters(spec),
-                              _callback_chat_filter(spec.chat))
+            observer.register(entry.on_callback,
+                              *on_loop([*kind.filters(spec), _callback_chat_filter(spec.chat)]))
             continue
         observer = (after if kind.late else before).message
-        observer.register(entry.on_message, _chat_filter(spec.chat), *kind.filters(spec))
+        observer.register(entry.on_message,
+                          *on_loop([_chat_filter(spec.chat), *kind.filters(spec)]))
     return before, after

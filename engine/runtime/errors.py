@@ -18,13 +18,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
-from aiogram import Dispatcher, Router
+from aiogram import Dispatcher, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import CallbackQuery, ErrorEvent, Message, TelegramObject
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 
+from engine.compile.filters import on_loop
 from engine.compile.values import StateMap
 from engine.errors import ActionError, StorageUnavailable, TooFast
 from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime
@@ -126,7 +127,7 @@ def stale_callback_router() -> Router:
         await sender_of(data).answer_callback(
             callback.id, runtime.label("engine.outdated", _locale(data, runtime), {}))
 
-    @router.message(lambda m: m.chat.type != "private")
+    @router.message(*on_loop([F.chat.type != "private"]))
     async def ignore_group_chatter(message: Message) -> None:
         return None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from aiogram import F
 from aiogram.enums import ContentType
 from aiogram.types import Message
 from aiogram_dialog import DialogManager, ShowMode
@@ -17,6 +18,7 @@ from aiogram_dialog.widgets.input import MessageInput
 
 from engine.actions import Contact, Document, EventInfo, Location
 from engine.compile.executors import flow_of
+from engine.compile.filters import OnLoop
 from engine.compile.values import CompiledCall, CompiledRoute
 from engine.scenario import schema as s
 
@@ -74,7 +76,12 @@ def build_input(rule: InputRule) -> MessageInput:
         elif rule.route is not None:
             await flow_of(manager).follow_route(manager, rule.route, rule.dialog_id)
 
-    return MessageInput(on_message, content_types=rule.spec.content_types())
+    # the content types as a filter of ours: aiogram-dialog's own is checked in a worker thread
+    kinds = list(rule.spec.content_types())
+    if ContentType.ANY in kinds:
+        return MessageInput(on_message, content_types=ContentType.ANY)
+    return MessageInput(on_message, content_types=ContentType.ANY,
+                        filter=OnLoop(F.content_type.in_(kinds)))
 
 
 def wrong_kind_input(invalid_label: str) -> MessageInput:
