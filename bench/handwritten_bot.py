@@ -41,6 +41,7 @@ from aiogram_dialog.widgets.text import Const, Format, Jinja
 from redis.asyncio import BlockingConnectionPool, Redis
 
 PAGE_SIZE = 6
+TELEGRAM_FIELD = "field_telegram_id"
 CACHE_TTL = 60.0
 
 
@@ -71,6 +72,7 @@ class Regos:
         self.http = httpx.AsyncClient(base_url=f"{base_url.rstrip('/')}/{key}/v1/", timeout=10)
         self.stock_id, self.price_type_id = stock_id, price_type_id
         self._cache: dict[str, tuple[float, Any]] = {}
+        self._customers: dict[int, tuple[float, str | None]] = {}
 
     async def call(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         cache_key = f"{method}{sorted(body.items())}"
@@ -82,6 +84,25 @@ class Regos:
         data: dict[str, Any] = response.json()
         self._cache[cache_key] = (time.monotonic() + CACHE_TTL, data)
         return data
+
+    async def customer_name(self, telegram_id: int) -> str | None:
+        """The first name of the REGOS customer linked to this Telegram user (its
+        ``field_telegram_id``), remembered a day; "nobody" is remembered five minutes."""
+        hit = self._customers.get(telegram_id)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        value = str(telegram_id)
+        response = await self.http.post("RetailCustomer/Get", json={
+            "filters": [{"Field": TELEGRAM_FIELD, "Operator": "Equal", "Value": value}],
+            "limit": 5, "offset": 0})
+        response.raise_for_status()
+        rows = response.json().get("result") or []
+        found = next((row for row in rows
+                      if any(f.get("key") == TELEGRAM_FIELD and f.get("value") == value
+                             for f in row.get("fields") or [])), None)
+        name = (found.get("first_name") or found.get("full_name") or None) if found else None
+        self._customers[telegram_id] = (time.monotonic() + (86400 if name else 300), name)
+        return name
 
     async def groups(self) -> list[dict[str, Any]]:
         return list((await self.call("ItemGroup/Get", {}))["result"])
@@ -130,7 +151,9 @@ async def home_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
     cart = await cart_of(dialog_manager)
     user = dialog_manager.middleware_data.get("event_from_user")
     total = sum(Decimal(line["price"]) * Decimal(line["qty"]) for line in cart.values())
-    return {"name": user.first_name if user else "", "lines": len(cart), "total": money(total)}
+    linked = await regos_of(dialog_manager).customer_name(user.id) if user else None
+    return {"name": linked or (user.first_name if user else ""), "lines": len(cart),
+            "total": money(total)}
 
 
 async def groups_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:

@@ -1,12 +1,16 @@
 """In process, no network for Telegram: updates/s of one bot on the browse flow.
 
     .venv/bin/python -m bench.inprocess --bot engine|handwritten [--customers N] [--profile FILE]
-                                        [--count-calls]
+                                        [--count-calls] [--gc-tuned]
 
 Updates go straight to the dispatcher (``feed_update``), the Bot API is the emulator as an
 aiogram session, REGOS is the emulator over loopback (rate limits lifted, the same for both
 bots). Customers go one after another; a few warm-up customers are not counted. Prints one
 JSON line: updates, seconds, updates/s, CPU seconds.
+
+After the warm-up the engine gets the garbage-collector settings ``engine run`` and ``engine
+serve`` apply after start-up (:mod:`engine.runtime.gc_tuning`): that is how it runs. The
+yardstick runs as written, or with the same settings under ``--gc-tuned`` (the code alone).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from actions.regos.emulator import (
 from bench.flow import UPDATES_PER_CUSTOMER, BenchEmulator, Customer, Feed
 from bench.handwritten_bot import Regos, build_dispatcher
 from engine.playground.botapi import EmulatorSession
+from engine.runtime.gc_tuning import settle_after_startup
 from engine.testing import TOKEN, Playground
 
 ORDERS = Path(__file__).resolve().parent.parent / "scenarios" / "orders.yaml"
@@ -77,7 +82,8 @@ async def handwritten_bot(emu: BenchEmulator, regos_url: str) -> AsyncIterator[t
         await regos.http.aclose()
 
 
-async def measure(which: str, customers: int, profile: str = "") -> dict[str, float]:
+async def measure(which: str, customers: int, profile: str = "",
+                  gc_tuned: bool = False) -> dict[str, float]:
     regos = RegosEmulator(demo_shop(), rate_limit=False)
     async with RegosEmulatorServer(regos) as server:
         emu = BenchEmulator()
@@ -85,6 +91,8 @@ async def measure(which: str, customers: int, profile: str = "") -> dict[str, fl
         async with opener(emu, server.base_url) as (token, feed):
             for n in range(WARMUP):
                 await Customer.new(emu, token, f"Warm{n}", feed).browse()
+            if which == "engine" or gc_tuned:
+                settle_after_startup()  # as `engine run` and `engine serve` do after start-up
             profiler = cProfile.Profile() if profile else None
             cpu, start = time.process_time(), time.perf_counter()
             if profiler is not None:
@@ -114,10 +122,12 @@ def main() -> None:
     parser.add_argument("--profile", default="", help="write cProfile stats of the measured part here")
     parser.add_argument("--count-calls", action="store_true",
                         help="print Python function calls per update (steady on a noisy machine)")
+    parser.add_argument("--gc-tuned", action="store_true",
+                        help="give the hand-written bot the engine's GC settings too")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     profile = COUNT_ONLY if args.count_calls and not args.profile else args.profile
-    print(json.dumps(asyncio.run(measure(args.bot, args.customers, profile))))
+    print(json.dumps(asyncio.run(measure(args.bot, args.customers, profile, args.gc_tuned))))
 
 
 if __name__ == "__main__":

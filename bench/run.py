@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.run [--quick]
 
 Each part runs in its own process (clean memory and GC state): in process (bench.inprocess,
-engine and hand-written in turn, twice), end to end over HTTP with process memory and with a
+engine and hand-written in turn, three times), end to end over HTTP with process memory and with a
 real redis-server started here on a free loopback port (bench.e2e), scale (bench.scale) and
 REGOS load (bench.regos_load). Prints a table; nothing is asserted. ``--quick``: smaller
 crowds, for trying the bench itself.
@@ -130,14 +130,20 @@ def part(rows: list[tuple[str, str, str, str, str]], name: str, body: Callable[[
 
 
 def in_process(rows: list[tuple[str, str, str, str, str]], customers: str) -> None:
-    speed: dict[str, list[float]] = {"engine": [], "handwritten": []}
-    for _ in range(2):
-        for bot in ("engine", "handwritten"):
-            speed[bot] += [r["updates_per_s"] for r in run("bench.inprocess", "--bot", bot,
-                                                               "--customers", customers)]
-    eng, hand = statistics.median(speed["engine"]), statistics.median(speed["handwritten"])
+    """Interleaved runs, medians: the engine with its GC settings (as ``run`` and ``serve``)
+    against the yardstick as written, then against the yardstick given the same settings."""
+    speed: dict[str, list[float]] = {"engine": [], "handwritten": [], "tuned": []}
+    for _ in range(3):
+        for bot in ("engine", "handwritten", "tuned"):
+            args = ["--bot", "handwritten" if bot == "tuned" else bot, "--customers", customers]
+            if bot == "tuned":
+                args.append("--gc-tuned")
+            speed[bot] += [r["updates_per_s"] for r in run("bench.inprocess", *args)]
+    eng, hand, tuned = (statistics.median(speed[b]) for b in ("engine", "handwritten", "tuned"))
     rows.append(("in process: updates/s", f"{eng:.0f}", f"{hand:.0f}",
                  f"engine/hand >= 1.0x (is {eng / hand:.2f}x)", verdict(eng >= hand)))
+    rows.append(("  the same, yardstick with the engine's GC settings", f"{eng:.0f}",
+                 f"{tuned:.0f}", f"no target: the code alone (is {eng / tuned:.2f}x)", ""))
     calls = {bot: run("bench.inprocess", "--bot", bot, "--customers", customers,
                       "--count-calls")[0]["python_calls_per_update"]
              for bot in ("engine", "handwritten")}
