@@ -110,9 +110,8 @@ class Runtime:
         )
 
     def render(self, template: str, locale: str, data: Mapping[str, Any]) -> str:
-        return self.store.render(template, locale, {**data, "_timezone": self.timezone_name()})
+        return self.store.render(template, locale, data, timezone=self.timezone_name())
 
     def label(self, key: str, locale: str, data: Mapping[str, Any], *, escape: bool = False) -> str:
-        return self.store.render_label(
-            key, locale, {**data, "_timezone": self.timezone_name()}, escape=escape
-        )
+        return self.store.render_label(key, locale, data, escape=escape,
+                                       timezone=self.timezone_name())

@@ -84,6 +84,14 @@ class TemplateRenderError(TemplateError):
 class _BudgetTemplate(Template):
     """A template whose render runs under a budget and stops at the output limit."""
 
+    def new_context(self, vars: dict[str, Any] | None = None, shared: bool = False,
+                    locals: Mapping[str, Any] | None = None) -> Context:
+        if not shared and not self.globals:
+            # Jinja would merge the globals (none here) into a copy of ``vars`` by walking their
+            # ChainMap, ~1.6 us a render: a plain copy is the same context, 20 times cheaper
+            return super().new_context(dict(vars or ()), True, locals)
+        return super().new_context(vars, shared, locals)
+
     def render(self, *args: Any, **kwargs: Any) -> str:
         ctx = self.new_context(dict(*args, **kwargs))
         with rendering():

@@ -86,6 +86,7 @@ class ItemList(Keyboard):
 
     async def _render_keyboard(self, data: dict[str, Any], manager: DialogManager) -> RawKeyboard:
         items = self._all_items(data)
+        pages = 0
         if self.page_size and self.pager is not None:
             pages = max(1, -(-len(items) // self.page_size))
             page = min(self.pager.current(manager), pages - 1)
@@ -99,9 +100,8 @@ class ItemList(Keyboard):
             if not rows or len(rows[-1]) >= self.width:
                 rows.append([])
             rows[-1].append(button)
-        if self.page_size and self.pager is not None:
-            total = max(1, -(-len(self._all_items(data)) // self.page_size))
-            rows.extend(await self.pager.render_for(total, data, manager))
+        if pages and self.pager is not None:
+            rows.extend(await self.pager.render_for(pages, data, manager))
         return rows
 
     async def _process_item_callback(self, callback: CallbackQuery, data: str,
