@@ -131,3 +131,64 @@ async def test_more_updates_at_once_than_redis_connections_wait_for_one_instead_
         assert stored == [str(n).encode() for n in range(30)], "every write reached Redis"
     finally:
         await bundle.close()
+
+
+async def test_a_chats_updates_in_one_process_queue_in_arrival_order_asking_redis_once_each(
+        redis_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """They used to poll Redis for the lock every 5 ms while the previous update held it, and
+    whichever polled first went next."""
+    import asyncio
+
+    from aiogram.fsm.storage.base import StorageKey
+    from redis.asyncio.lock import Lock
+
+    attempts = 0
+    real = Lock.do_acquire
+
+    async def counted(self: Lock, token: str | bytes) -> bool:
+        nonlocal attempts
+        attempts += 1
+        return await real(self, token)
+
+    monkeypatch.setattr(Lock, "do_acquire", counted)
+    bundle = await create_storage(redis_server)
+    try:
+        key = StorageKey(bot_id=1, chat_id=8, user_id=8)
+        order: list[int] = []
+
+        async def update(n: int) -> None:
+            async with bundle.isolation.lock(key):
+                order.append(n)
+                await asyncio.sleep(0.02)
+
+        await asyncio.gather(*(update(n) for n in range(10)))
+        assert order == list(range(10))
+        assert attempts == 10
+        assert len(bundle.isolation.local) == 0  # type: ignore[attr-defined]  # nothing kept
+    finally:
+        await bundle.close()
+
+
+async def test_the_chat_lock_still_excludes_another_process(redis_server: str) -> None:
+    import asyncio
+
+    from aiogram.fsm.storage.base import StorageKey
+
+    one, two = await create_storage(redis_server), await create_storage(redis_server)
+    try:
+        key = StorageKey(bot_id=1, chat_id=9, user_id=9)
+        inside = most = 0
+
+        async def update(n: int) -> None:
+            nonlocal inside, most
+            async with (one if n % 2 else two).isolation.lock(key):
+                inside += 1
+                most = max(most, inside)
+                await asyncio.sleep(0.01)
+                inside -= 1
+
+        await asyncio.gather(*(update(n) for n in range(12)))
+        assert most == 1
+    finally:
+        await one.close()
+        await two.close()

@@ -13,6 +13,7 @@ when it is back, whichever of them noticed; redis-py reconnects by itself.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -228,9 +229,40 @@ MAX_CONNECTIONS = 100
 POOL_WAIT = 10.0
 
 
+class LocalLocks:
+    """One :class:`asyncio.Lock` per lock name, kept while an update of this process holds or
+    waits for it: a chat's updates queue in this process in arrival order and wake the moment
+    the previous one is done, instead of asking Redis every :data:`LOCK_POLL` seconds."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, name: str) -> AsyncGenerator[None, None]:
+        lock, users = self._locks.get(name, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._locks[name] = (lock, users + 1)
+        try:
+            async with lock:
+                yield None
+        finally:
+            lock, users = self._locks[name]
+            if users == 1:
+                del self._locks[name]
+            else:
+                self._locks[name] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
 class GuardedRedisIsolation(RedisEventIsolation):
     """aiogram's per-chat Redis lock whose outage (taking or releasing it) is
-    :class:`StorageUnavailable`; what the handler inside raises passes through untouched."""
+    :class:`StorageUnavailable`; what the handler inside raises passes through untouched.
+
+    Updates of one process take the lock's name in process first (:class:`LocalLocks`), so
+    Redis is polled only when another process holds it."""
 
     def __init__(self, redis: Redis, health: RedisHealth, key_builder: KeyBuilder) -> None:
         # redis-py polls a lock another update holds every 0.1 s by default: a chat's next
@@ -240,17 +272,19 @@ class GuardedRedisIsolation(RedisEventIsolation):
         super().__init__(redis, key_builder=key_builder,
                          lock_kwargs={**DEFAULT_REDIS_LOCK_KWARGS, "sleep": LOCK_POLL})
         self.health = health
+        self.local = LocalLocks()
 
     @asynccontextmanager
     async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
-        lock = self.redis.lock(name=self.key_builder.build(key, "lock"), **self.lock_kwargs,
-                               lock_class=Lock)
-        if not await self.health.call(lock.acquire()):
-            raise LockError("Unable to acquire lock within the time specified")
-        try:
-            yield None
-        finally:
-            await self.health.call(lock.release())
+        name = self.key_builder.build(key, "lock")
+        async with self.local.hold(name):
+            lock = self.redis.lock(name=name, **self.lock_kwargs, lock_class=Lock)
+            if not await self.health.call(lock.acquire()):
+                raise LockError("Unable to acquire lock within the time specified")
+            try:
+                yield None
+            finally:
+                await self.health.call(lock.release())
 
 
 @dataclass
