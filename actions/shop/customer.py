@@ -21,8 +21,10 @@ __all__ = ["current_customer", "home", "link"]
 log = logging.getLogger("actions.shop.customer")
 RECHECK_SECONDS = 24 * 3600
 #: how long "this Telegram user is no customer yet" is remembered, so that every menu render of
-#: an unlinked user does not cost a REGOS call (linking writes the positive record, read first)
+#: an unlinked user does not cost a REGOS call; it is kept under the customer's own key (one
+#: read per menu either way), and linking writes the customer over it
 UNKNOWN_SECONDS = 300
+NOBODY = "null"
 
 
 def _display_name(customer: Customer, fallback: str) -> str:
@@ -47,13 +49,11 @@ async def current_customer(ctx: ActionContext, *, strict: bool = True) -> dict[s
     "unknown for now" and nothing is cached.
     """
     shop = shop_of(ctx)
-    raw = await shop.kv.get(shop.key("customer", ctx.user.id))
+    key = shop.key("customer", ctx.user.id)
+    raw = await shop.kv.get(key)
     if raw:
-        return json.loads(raw)  # type: ignore[no-any-return]
+        return json.loads(raw)  # type: ignore[no-any-return]  # None: NOBODY, remembered
     if not shop.telegram_field:
-        return None
-    unknown = shop.key("no-customer", ctx.user.id)
-    if await shop.kv.get(unknown):
         return None
     try:
         customer = await shop.api.customer_by_telegram_id(ctx.user.id)
@@ -63,7 +63,7 @@ async def current_customer(ctx: ActionContext, *, strict: bool = True) -> dict[s
         log.warning("customer lookup by Telegram id failed", exc_info=True)
         return None
     if customer is None:
-        await shop.kv.set(unknown, "1", UNKNOWN_SECONDS)
+        await shop.kv.set(key, NOBODY, UNKNOWN_SECONDS)
         return None
     return await _remember(shop, ctx.user.id, customer, None)
 

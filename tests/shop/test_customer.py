@@ -3,6 +3,7 @@ customer on a lookup error; later visits recognised by field_telegram_id."""
 
 from __future__ import annotations
 
+from actions.shop.services import Shop
 from engine.testing import Playground
 from tests.shop.conftest import KNOWN_PHONE, ORDERS, Regos, identify, start
 
@@ -85,9 +86,18 @@ async def test_an_unlinked_user_costs_one_lookup_not_one_per_menu(play: Playgrou
                    if any(f.get("Field") == "field_telegram_id" for f in p.get("filters", [])))
 
     bob = await start(play, "Bob")
+    kv = play.app.runtime.services.get(Shop).kv
+    real_get, reads = kv.get, []
+
+    async def counted_get(key: str) -> str | None:
+        reads.append(key)
+        return await real_get(key)
+
+    kv.get = counted_get  # type: ignore[method-assign]
     await bob.send("/start")
     await bob.send("/start")
     assert lookups() == 1
+    assert sum("customer:" in key for key in reads) == 2  # one store read per menu
     await identify(bob, "998935550011")
     await bob.send("/start")
     assert "Здравствуйте, Bob!" in bob.last.text, "linking is seen at once"
