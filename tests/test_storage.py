@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiogram.fsm.storage.base import StorageKey
 from redis.asyncio import Redis
+from redis.asyncio.lock import Lock
 
 from engine.runtime.storage import FallbackKV, KeyValueStore, MemoryKV, RedisKV, create_storage
 from engine.testing import Actor, Playground
@@ -112,9 +115,6 @@ async def test_more_updates_at_once_than_redis_connections_wait_for_one_instead_
         redis_server: str) -> None:
     """redis-py's own pool raised "Too many connections" past its size: 200 customers at once saw
     "try again in a minute" and the store fell back to process memory. The pool now waits."""
-    import asyncio
-
-    from aiogram.fsm.storage.base import StorageKey
 
     bundle = await create_storage(redis_server, max_connections=3)
     try:
@@ -137,11 +137,6 @@ async def test_a_chats_updates_in_one_process_queue_in_arrival_order_asking_redi
         redis_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """They used to poll Redis for the lock every 5 ms while the previous update held it, and
     whichever polled first went next."""
-    import asyncio
-
-    from aiogram.fsm.storage.base import StorageKey
-    from redis.asyncio.lock import Lock
-
     attempts = 0
     real = Lock.do_acquire
 
@@ -170,9 +165,6 @@ async def test_a_chats_updates_in_one_process_queue_in_arrival_order_asking_redi
 
 
 async def test_the_chat_lock_still_excludes_another_process(redis_server: str) -> None:
-    import asyncio
-
-    from aiogram.fsm.storage.base import StorageKey
 
     one, two = await create_storage(redis_server), await create_storage(redis_server)
     try:

@@ -25,7 +25,7 @@ from aiogram.types import CallbackQuery, ErrorEvent, Message, TelegramObject
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 
-from engine.compile.filters import on_loop
+from engine.compile.filters import OnLoop
 from engine.compile.values import StateMap
 from engine.errors import ActionError, StorageUnavailable, TooFast
 from engine.runtime.context import LOCALE_KEY, RUNTIME_KEY, Runtime
@@ -127,7 +127,7 @@ def stale_callback_router() -> Router:
         await sender_of(data).answer_callback(
             callback.id, runtime.label("engine.outdated", _locale(data, runtime), {}))
 
-    @router.message(*on_loop([F.chat.type != "private"]))
+    @router.message(OnLoop(F.chat.type != "private"))
     async def ignore_group_chatter(message: Message) -> None:
         return None
 

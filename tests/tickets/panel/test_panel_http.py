@@ -108,6 +108,9 @@ async def test_actions_change_the_ticket_write_its_history_and_update_the_card(d
         outsider = await client.post("/admin/tickets/1/reassign", data={"csrf": csrf, "manager": "999"})
         assert outsider.status_code == 400
         await desk.bob.send_document(PDF, "report.pdf", "application/pdf", reply_to=card)
+        done = (await client.get("/admin/tickets/1")).text
+        assert 'action="/admin/tickets/1/reopen"' in done  # a DONE ticket offers reopening...
+        assert 'action="/admin/tickets/1/cancel"' not in done  # ...and no longer cancelling
         reopened = await client.post("/admin/tickets/1/reopen", data={"csrf": csrf, "reason": "wrong trim"})
         assert reopened.status_code == 303
         page = await client.get("/admin/tickets/1")
