@@ -212,7 +212,9 @@ integrations:
 
         both = {f"{name}-{one}": tokens[one], f"{name}-{two}": tokens[two]}
         assert running(first) == running(second) == both
-        async with listening(first) as base, listening(second), aiohttp.ClientSession() as http:
+        # a call that never returns fails at its own line, not as the whole test's timeout
+        async with listening(first) as base, listening(second), \
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
 
             async def call(action: str, ci: str) -> int:
                 body = {"action": action, "connected_integration_id": ci, "data": {}}
